@@ -25,3 +25,18 @@ class SopError(ConnectorError):
 
 class CalendarError(ConnectorError):
     """A working-day computation was asked something impossible."""
+
+
+class RemoteUnavailable(ConnectorError):
+    """Redmine or GitLab could not be reached or answered 5xx/429: retry later.
+
+    ``retry_after`` is the peer's ``Retry-After`` in seconds when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RemoteRejected(ConnectorError):
+    """Redmine or GitLab refused the request (4xx): retrying the same request cannot help."""

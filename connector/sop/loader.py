@@ -1,0 +1,199 @@
+"""Read an SOP file (TOML) and validate it, reporting every problem with its step."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from connector.errors import SopError
+from connector.sop.model import Decision, Role, Sop, Step, TimeStandard, TimeUnit
+
+DEFAULT_SOP = "sumbawa.toml"
+_FOLLOWERS = ("next", "decision", "terminal")
+
+
+def load_default_sop() -> Sop:
+    """The Sumbawa SOP 555/568/DKIST/2021 shipped with the package."""
+    text = resources.files("connector.sop").joinpath(DEFAULT_SOP).read_text("utf-8")
+    return parse_sop(text, source=f"<bundled {DEFAULT_SOP}>")
+
+
+def load_sop(path: Path | None) -> Sop:
+    """The SOP at ``path``, or the bundled one when ``path`` is None."""
+    if path is None:
+        return load_default_sop()
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise SopError([f"{path}: cannot read the SOP file ({exc.strerror})"]) from exc
+    return parse_sop(text, source=str(path))
+
+
+def parse_sop(text: str, *, source: str) -> Sop:
+    """Parse and validate SOP TOML text; raise SopError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SopError([f"{source}: not valid TOML: {exc}"]) from exc
+    problems: list[str] = []
+    header = data.get("sop", {})
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise SopError([f"{source}: no [[steps]] found"])
+    steps = [s for s in (_parse_step(raw, i, problems) for i, raw in enumerate(raw_steps)) if s]
+    problems.extend(_check_graph(steps))
+    if problems:
+        raise SopError([f"{source}: {p}" for p in problems])
+    return Sop(
+        nomor=str(header.get("nomor", "")),
+        nama=str(header.get("nama", "")),
+        instansi=str(header.get("instansi", "")),
+        steps=tuple(sorted(steps, key=lambda s: s.number)),
+    )
+
+
+def _parse_step(raw: Any, index: int, problems: list[str]) -> Step | None:
+    """One step from its TOML table; problems are appended, None when unusable."""
+    where = f"step #{index + 1} in file order"
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: must be a table")
+        return None
+    number = raw.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        problems.append(f"{where}: 'number' must be a positive whole number")
+        return None
+    before = len(problems)
+    where = f"step {number}"
+    title = _text(raw, "title", where, problems)
+    text = _text(raw, "text", where, problems)
+    role = _role(raw.get("role"), where, problems)
+    inputs = _texts(raw, "inputs", where, problems)
+    outputs = _texts(raw, "outputs", where, problems)
+    time = _time(raw.get("time"), where, problems)
+    follow = _follower(raw, where, problems)
+    requires_document = raw.get("requires_document", False)
+    if not isinstance(requires_document, bool):
+        problems.append(f"{where}: 'requires_document' must be true or false")
+    if len(problems) > before or role is None:
+        return None
+    next_step, decision = follow
+    return Step(number, title, text, role, inputs, outputs, time,
+                bool(requires_document), next_step, decision)
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: '{key}' must be a non-empty string")
+        return ""
+    return value.strip()
+
+
+def _texts(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: '{key}' must be a list of strings")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _role(value: Any, where: str, problems: list[str]) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        problems.append(f"{where}: unknown role {value!r}; known roles: {known}")
+        return None
+
+
+def _time(value: Any, where: str, problems: list[str]) -> TimeStandard | None:
+    if value is None:
+        return None
+    amount = value.get("amount") if isinstance(value, Mapping) else None
+    unit = value.get("unit") if isinstance(value, Mapping) else None
+    units = ", ".join(u.value for u in TimeUnit)
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+        problems.append(f"{where}: 'time.amount' must be a whole number of at least 1")
+    elif unit not in {u.value for u in TimeUnit}:
+        problems.append(f"{where}: 'time.unit' must be one of {units}, got {unit!r}")
+    else:
+        return TimeStandard(amount, TimeUnit(unit))
+    return None
+
+
+def _follower(
+    raw: Mapping[str, Any], where: str, problems: list[str]
+) -> tuple[int | None, Decision | None]:
+    """What follows the step: exactly one of next, decision or terminal."""
+    given = [key for key in _FOLLOWERS if key in raw]
+    if len(given) != 1:
+        problems.append(
+            f"{where}: needs exactly one of 'next', 'decision' or 'terminal = true'"
+            + (f", found {', '.join(given)}" if given else "")
+        )
+        return None, None
+    if given == ["terminal"]:
+        if raw["terminal"] is not True:
+            problems.append(f"{where}: 'terminal' may only be true")
+        return None, None
+    if given == ["next"]:
+        return _step_ref(raw["next"], f"{where}: 'next'", problems), None
+    return None, _decision(raw["decision"], where, problems)
+
+
+def _decision(value: Any, where: str, problems: list[str]) -> Decision | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}: 'decision' must be a table {{ ya = N, tidak = M }}")
+        return None
+    missing = [branch for branch in ("ya", "tidak") if branch not in value]
+    if missing:
+        problems.append(
+            f"{where}: a decision needs both branches 'ya' and 'tidak'; missing "
+            + " and ".join(repr(m) for m in missing)
+        )
+        return None
+    ya = _step_ref(value["ya"], f"{where}: 'decision.ya'", problems)
+    tidak = _step_ref(value["tidak"], f"{where}: 'decision.tidak'", problems)
+    return Decision(ya, tidak) if ya is not None and tidak is not None else None
+
+
+def _step_ref(value: Any, what: str, problems: list[str]) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(f"{what} must be a step number")
+        return None
+    return value
+
+
+def _check_graph(steps: list[Step]) -> list[str]:
+    """Duplicates, dangling references and steps unreachable from step 1."""
+    problems: list[str] = []
+    by_number: dict[int, Step] = {}
+    for step in steps:
+        if step.number in by_number:
+            problems.append(f"step {step.number}: the number is used more than once")
+        by_number[step.number] = step
+    for step in steps:
+        for target in step.successors:
+            if target not in by_number:
+                problems.append(f"step {step.number}: leads to step {target}, which does not exist")
+    if steps and 1 not in by_number:
+        return [*problems, "step 1: missing; every procedure starts at step 1"]
+    reachable = _reachable(by_number, start=1)
+    for number in sorted(by_number.keys() - reachable):
+        problems.append(f"step {number}: unreachable from step 1")
+    return problems
+
+
+def _reachable(by_number: Mapping[int, Step], *, start: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [start]
+    while todo:
+        number = todo.pop()
+        if number in seen or number not in by_number:
+            continue
+        seen.add(number)
+        todo.extend(by_number[number].successors)
+    return seen

@@ -1,0 +1,112 @@
+"""The SOP as plain, immutable data: steps, roles, time standards and branches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Who executes a step (the SOP's "Pelaksana" columns and its qualifications)."""
+
+    KEPALA_DINAS = "kepala_dinas"
+    KEPALA_BIDANG_TI = "kepala_bidang_ti"
+    KEPALA_SEKSI_APLIKASI = "kepala_seksi_aplikasi"
+    TIM_PENGEMBANG = "tim_pengembang"
+    TIM_TEKNIS_OPD = "tim_teknis_opd"
+    OPD_PEMOHON = "opd_pemohon"
+    BIDANG_TI = "bidang_ti"
+
+    @property
+    def label(self) -> str:
+        """The role's name as the SOP writes it, for people to read."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.KEPALA_DINAS: "Kepala Dinas",
+    Role.KEPALA_BIDANG_TI: "Kepala Bidang TI",
+    Role.KEPALA_SEKSI_APLIKASI: "Kepala Seksi Aplikasi & E-Government",
+    Role.TIM_PENGEMBANG: "Tim Pengembang",
+    Role.TIM_TEKNIS_OPD: "Tim Teknis OPD",
+    Role.OPD_PEMOHON: "OPD/pemohon",
+    Role.BIDANG_TI: "Bidang TI",
+}
+
+
+class TimeUnit(StrEnum):
+    """The SOP's units of the "Mutu Baku: Waktu" column."""
+
+    HARI_KERJA = "hari_kerja"
+    HARI = "hari"
+
+
+@dataclass(frozen=True)
+class TimeStandard:
+    """A step's time standard, such as "35 hari kerja" (step 12) or "1 hari" (step 13)."""
+
+    amount: int
+    unit: TimeUnit
+
+    @property
+    def label(self) -> str:
+        """Indonesian text, e.g. ``35 hari kerja``."""
+        return f"{self.amount} {self.unit.value.replace('_', ' ')}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The two branches of a decision step (6, 11, 14 in the Sumbawa SOP)."""
+
+    ya: int
+    tidak: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the SOP table."""
+
+    number: int
+    title: str
+    text: str
+    role: Role
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    time: TimeStandard | None = None
+    requires_document: bool = False
+    next: int | None = None
+    decision: Decision | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for an end of the procedure (7 and 17)."""
+        return self.next is None and self.decision is None
+
+    @property
+    def successors(self) -> tuple[int, ...]:
+        """Every step that may follow this one."""
+        if self.decision is not None:
+            return (self.decision.ya, self.decision.tidak)
+        return () if self.next is None else (self.next,)
+
+
+@dataclass(frozen=True)
+class Sop:
+    """A whole procedure: its identity and its steps in number order."""
+
+    nomor: str
+    nama: str
+    instansi: str
+    steps: tuple[Step, ...]
+
+    def step(self, number: int) -> Step:
+        """The step with that number; KeyError when there is none."""
+        for candidate in self.steps:
+            if candidate.number == number:
+                return candidate
+        raise KeyError(f"the SOP has no step {number}")
+
+    @property
+    def first(self) -> Step:
+        """The step a case starts at (the lowest number)."""
+        return self.steps[0]
