@@ -1,0 +1,244 @@
+"""Parse the TOML configuration file into Settings, reporting every problem at once."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connector.config.reader import Section
+from connector.config.settings import (
+    CalendarSettings,
+    DatabaseSettings,
+    GitLabSettings,
+    OpdAgency,
+    OpdSettings,
+    RedmineSettings,
+    ServerSettings,
+    Settings,
+    WebhookSettings,
+)
+from connector.errors import ConfigError, SopError
+from connector.sop.loader import load_sop
+from connector.sop.model import Role
+
+ENV_VAR = "SOP_CONNECTOR_CONFIG"
+SECTIONS = ("server", "database", "redmine", "gitlab", "roles", "opd", "calendar",
+            "webhooks", "sop")
+# Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
+# from [opd], and the requesting OPD itself (step 1 is recorded by the service).
+OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
+
+
+def default_config_path(explicit: str | None = None) -> Path:
+    """``--config``, else ``$SOP_CONNECTOR_CONFIG``, else ``./config.toml``."""
+    return Path(explicit or os.environ.get(ENV_VAR) or "config.toml")
+
+
+def load_settings(path: Path, *, resolve_secrets: bool = True) -> Settings:
+    """Read and validate ``path``; raise ConfigError with one message per problem.
+
+    ``resolve_secrets=False`` checks where secrets come from without reading them, for
+    commands (``workdays``, ``sop show``) that never talk to Redmine or GitLab.
+    """
+    data = _read_toml(path)
+    problems: list[str] = []
+    for name in sorted(set(data) - set(SECTIONS)):
+        problems.append(f"{path}: [{name}]: unknown section; known: {', '.join(SECTIONS)}")
+    sections = {name: _section(path, data, name, problems) for name in SECTIONS}
+    settings = _build(path, sections, problems, resolve_secrets)
+    for section in sections.values():
+        section.finish()
+    _check_roles_cover_sop(path, settings, problems)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError([
+            f"{path}: no such configuration file; pass --config PATH or set {ENV_VAR} "
+            "(config.example.toml documents every key)"
+        ]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+
+
+def _section(path: Path, data: Mapping[str, Any], name: str, problems: list[str]) -> Section:
+    raw = data.get(name, {})
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: {name}: expected a [{name}] table")
+        raw = {}
+    return Section(path, name, raw, problems)
+
+
+def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: bool) -> Settings:
+    return Settings(
+        source=path,
+        server=_server(s["server"]),
+        database=DatabaseSettings(_database_url(path, s["database"])),
+        redmine=_redmine(s["redmine"], resolve),
+        roles=_roles(s["roles"]),
+        role_overrides=s["roles"].texts("override", ()),
+        opd=_opd(s["opd"]),
+        calendar=_calendar(s["calendar"]),
+        webhooks=_webhooks(s["webhooks"], resolve),
+        gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
+        sop_file=_sop_file(path, s["sop"]),
+    )
+
+
+def _raw_sections(s: Mapping[str, Section]) -> set[str]:
+    return {name for name, section in s.items() if section.data}
+
+
+def _server(sec: Section) -> ServerSettings:
+    d = ServerSettings()
+    return ServerSettings(
+        host=sec.text("host", d.host),
+        port=sec.integer("port", d.port, minimum=1),
+        public_url=sec.text("public_url", d.public_url).rstrip("/"),
+        max_body_bytes=sec.integer("max_body_bytes", d.max_body_bytes, minimum=1024),
+        max_attachment_bytes=sec.integer("max_attachment_bytes", d.max_attachment_bytes,
+                                         minimum=1),
+        worker_threads=sec.integer("worker_threads", d.worker_threads),
+    )
+
+
+def _database_url(path: Path, sec: Section) -> str:
+    """The store's URL; a relative SQLite path is taken from the config file's folder."""
+    url: str = sec.text("url", "sqlite:///sop-connector.db")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+        return prefix + str((path.parent / url[len(prefix):]).resolve())
+    return url
+
+
+def _redmine(sec: Section, resolve: bool) -> RedmineSettings:
+    d = RedmineSettings(url="", api_key=None)
+    return RedmineSettings(
+        url=sec.text("url").rstrip("/"),
+        api_key=sec.secret("api_key", required=True, resolve=resolve),
+        project=sec.text("project", d.project),
+        case_tracker=sec.text("case_tracker", d.case_tracker),
+        step_tracker=sec.text("step_tracker", d.step_tracker),
+        key_field=sec.text("key_field", d.key_field),
+        new_status=sec.text("new_status", d.new_status),
+        active_status=sec.text("active_status", d.active_status),
+        done_statuses=sec.texts("done_statuses", d.done_statuses),
+        reject_statuses=sec.texts("reject_statuses", d.reject_statuses),
+        text_formatting=_choice(sec, "text_formatting", d.text_formatting,
+                                ("textile", "markdown", "common_mark")),
+        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
+        verify_tls=sec.flag("verify_tls", d.verify_tls),
+    )
+
+
+def _gitlab(sec: Section, resolve: bool) -> GitLabSettings:
+    return GitLabSettings(
+        url=sec.text("url").rstrip("/"),
+        token=sec.secret("token", required=True, resolve=resolve),
+        group=sec.text("group"),
+    )
+
+
+def _roles(sec: Section) -> dict[Role, tuple[str, ...]]:
+    known = {role.value for role in Role}
+    roles: dict[Role, tuple[str, ...]] = {}
+    for key in sec.data:
+        if key == "override":
+            continue
+        if key not in known:
+            sec.seen.add(key)
+            sec.problems.append(
+                f"{sec.file}: [roles] {key}: unknown role; known roles: {', '.join(sorted(known))}"
+            )
+            continue
+        roles[Role(key)] = sec.texts(key)
+    return roles
+
+
+def _opd(sec: Section) -> OpdSettings:
+    agencies: dict[str, OpdAgency] = {}
+    for code, raw in sec.table("agencies").items():
+        sub = Section(sec.file, f"opd.agencies.{code}", raw if isinstance(raw, Mapping) else {},
+                      sec.problems)
+        agencies[code] = OpdAgency(code=code, name=sub.text("name"),
+                                   tim_teknis=sub.texts("tim_teknis", ()))
+        sub.finish()
+    return OpdSettings(allow_unknown=sec.flag("allow_unknown", False), agencies=agencies)
+
+
+def _calendar(sec: Section) -> CalendarSettings:
+    week = sec.data.get("work_week", [1, 2, 3, 4, 5])
+    sec.seen.add("work_week")
+    ok = isinstance(week, list) and week and all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in week)
+    if not ok:
+        sec.problems.append(f"{sec.file}: [calendar] work_week: expected a list of ISO "
+                            f"weekdays 1 (Senin) to 7 (Minggu), got {week!r}")
+        week = [1, 2, 3, 4, 5]
+    return CalendarSettings(
+        work_week=frozenset(week),
+        extra_holidays=sec.dates("extra_holidays"),
+        extra_workdays=sec.dates("extra_workdays"),
+        timezone=_timezone(sec),
+    )
+
+
+def _timezone(sec: Section) -> str:
+    """An IANA time zone; the day a case arrives is counted in it (Sumbawa: WITA)."""
+    name: str = sec.text("timezone", "Asia/Makassar")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        sec.problems.append(f"{sec.file}: [calendar] timezone: unknown time zone {name!r}; "
+                            "expected e.g. Asia/Makassar (WITA) or Asia/Jakarta (WIB)")
+        return "Asia/Makassar"
+    return name
+
+
+def _webhooks(sec: Section, resolve: bool) -> WebhookSettings:
+    return WebhookSettings(
+        intake_token=sec.secret("intake_token", required=False, resolve=resolve),
+        intake_signing_secret=sec.secret("intake_signing_secret", required=False,
+                                         resolve=resolve),
+        redmine_secret=sec.secret("redmine_secret", required=False, resolve=resolve),
+        gitlab_token=sec.secret("gitlab_token", required=False, resolve=resolve),
+    )
+
+
+def _sop_file(path: Path, sec: Section) -> Path | None:
+    name = sec.text("file", None)
+    return None if name is None else path.parent / name
+
+
+def _choice(sec: Section, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    value: str = sec.text(key, default)
+    if value not in allowed:
+        sec.problems.append(
+            f"{sec.file}: [{sec.name}] {key}: expected one of {', '.join(allowed)}, got {value!r}")
+        return default
+    return value
+
+
+def _check_roles_cover_sop(path: Path, settings: Settings, problems: list[str]) -> None:
+    """Every role the SOP gives a step to needs at least one login (except optional ones)."""
+    try:
+        sop = load_sop(settings.sop_file)
+    except SopError as exc:
+        problems.extend(exc.problems)
+        return
+    for role in sorted({step.role for step in sop.steps} - OPTIONAL_ROLES):
+        if not settings.roles.get(role):
+            problems.append(f"{path}: [roles] {role.value}: missing; expected a list of Redmine "
+                            f"logins for {role.label}")

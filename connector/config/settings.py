@@ -1,0 +1,120 @@
+"""The typed, frozen settings that the configuration file is parsed into once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from connector.config.secret import Secret
+from connector.sop.model import Role
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the webhook service listens and how much it accepts."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    worker_threads: int = 1
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The store: an SQLAlchemy URL (SQLite by default, PostgreSQL for larger offices)."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class RedmineSettings:
+    """The Redmine instance and the names of what the set-up script creates there."""
+
+    url: str
+    api_key: Secret | None
+    project: str = "permohonan-aplikasi"
+    case_tracker: str = "Permohonan Aplikasi"
+    step_tracker: str = "Langkah SOP"
+    key_field: str = "Kunci SOP"
+    new_status: str = "New"
+    active_status: str = "In Progress"
+    done_statuses: tuple[str, ...] = ("Closed",)
+    reject_statuses: tuple[str, ...] = ("Rejected",)
+    text_formatting: str = "textile"
+    timeout_seconds: int = 30
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True)
+class GitLabSettings:
+    """The GitLab instance and group where step 8 creates repositories."""
+
+    url: str
+    token: Secret | None
+    group: str
+
+
+@dataclass(frozen=True)
+class OpdAgency:
+    """A regional agency (OPD) that may send requests, with its technical team's logins."""
+
+    code: str
+    name: str
+    tim_teknis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpdSettings:
+    """The known OPDs; a request from another one is refused unless allowed."""
+
+    allow_unknown: bool = False
+    agencies: Mapping[str, OpdAgency] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """The working week and the office's own holiday and working-day exceptions."""
+
+    work_week: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    timezone: str = "Asia/Makassar"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Shared secrets of the inbound endpoints."""
+
+    intake_token: Secret | None = None
+    intake_signing_secret: Secret | None = None
+    redmine_secret: Secret | None = None
+    gitlab_token: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs, read once from one TOML file."""
+
+    source: Path
+    server: ServerSettings
+    database: DatabaseSettings
+    redmine: RedmineSettings
+    roles: Mapping[Role, tuple[str, ...]]
+    role_overrides: tuple[str, ...]
+    opd: OpdSettings
+    calendar: CalendarSettings
+    webhooks: WebhookSettings
+    gitlab: GitLabSettings | None = None
+    sop_file: Path | None = None
+
+    def logins_for(self, role: Role, opd: str | None = None) -> tuple[str, ...]:
+        """The Redmine logins that may act as ``role`` (per OPD for its technical team)."""
+        if role is Role.TIM_TEKNIS_OPD and opd is not None and opd in self.opd.agencies:
+            team = self.opd.agencies[opd].tim_teknis
+            if team:
+                return team
+        return self.roles.get(role, ())
