@@ -1,0 +1,81 @@
+"""``sop-connector redmine-setup`` and ``doctor``: prepare and check the Redmine side."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import click
+
+from connector.cli.context import config_option, settings_from
+from connector.config.settings import Settings
+from connector.redmine.schema import (
+    DEFAULT_CUSTOM_FIELDS,
+    DEFAULT_STATUSES,
+    ProjectSpec,
+    RedmineSchema,
+    StatusSpec,
+)
+from connector.redmine.setup_script import render_setup_script
+from connector.sop.model import Role
+
+
+def all_logins(settings: Settings) -> tuple[str, ...]:
+    """Every Redmine login the configuration names, in a stable order."""
+    logins = [login for role in Role for login in settings.roles.get(role, ())]
+    logins += settings.role_overrides
+    logins += [login for agency in settings.opd.agencies.values() for login in agency.tim_teknis]
+    return tuple(dict.fromkeys(logins))
+
+
+def schema_for(settings: Settings) -> RedmineSchema:
+    """What this configuration needs in Redmine: its names, statuses and members."""
+    redmine = settings.redmine
+    statuses = list(DEFAULT_STATUSES)
+    known = {s.name for s in statuses}
+    for name in (redmine.new_status, redmine.active_status):
+        if name not in known:
+            statuses.append(StatusSpec(name))
+    for name in (*redmine.done_statuses, *redmine.reject_statuses):
+        if name not in known:
+            statuses.append(StatusSpec(name, is_closed=True))
+    fields = tuple(replace(f, name=redmine.key_field) if f.key == "sop_key" else f
+                   for f in DEFAULT_CUSTOM_FIELDS)
+    return RedmineSchema(
+        project=replace(ProjectSpec(), identifier=redmine.project),
+        case_tracker=redmine.case_tracker, step_tracker=redmine.step_tracker,
+        statuses=tuple(statuses), default_status=redmine.new_status, custom_fields=fields,
+        member_logins=all_logins(settings),
+    )
+
+
+def register(main: click.Group) -> None:
+    """Add ``redmine-setup`` and ``doctor`` to the main command."""
+
+    @main.command("redmine-setup")
+    @config_option
+    def redmine_setup(config_path: str | None) -> None:
+        """Print the idempotent Ruby set-up script for `bin/rails runner` on the Redmine host.
+
+        Redmine's REST API cannot create trackers, statuses, custom fields, roles or
+        workflows; run the printed script once on the Redmine host:
+        `RAILS_ENV=production bin/rails runner setup.rb` from Redmine's folder.
+        """
+        settings = settings_from(config_path, resolve_secrets=False)
+        click.echo(render_setup_script(schema_for(settings)), nl=False)
+
+    @main.command()
+    @config_option
+    def doctor(config_path: str | None) -> None:
+        """Check Redmine against the configuration; print the exact fix for each problem."""
+        from connector.redmine.doctor import check_redmine
+
+        settings = settings_from(config_path)
+        assert settings.redmine.api_key is not None
+        problems = check_redmine(settings.redmine.url, settings.redmine.api_key.reveal(),
+                                 schema_for(settings), all_logins(settings))
+        if not problems:
+            click.echo(f"ok: Redmine {settings.redmine.url} is ready for sop-connector")
+            return
+        for problem in problems:
+            click.echo(f"MASALAH: {problem.what}\n  perbaikan: {problem.fix}")
+        raise SystemExit(1)
