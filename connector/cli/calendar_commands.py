@@ -21,12 +21,15 @@ def calendar_from(settings: CalendarSettings) -> WorkCalendar:
 
 
 def _iso(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
+    return None if value is None else _date(value, "--from")
+
+
+def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from exc
+        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}",
+                                 param_hint=f"'{option}'") from exc
 
 
 def register(main: click.Group) -> None:
@@ -46,13 +49,15 @@ def register(main: click.Group) -> None:
         settings = optional_settings(config_path)
         calendar = calendar_from(settings.calendar if settings else CalendarSettings())
         if between:
-            first, second = (_iso(click.get_current_context(), click.Argument(["d"]), v)
-                             for v in between)
-            assert first is not None and second is not None
+            first, second = (_date(v, "--between") for v in between)
             click.echo(calendar.workdays_between(first, second))
             _warn(calendar.warnings_for(first, second))
         elif start is not None and add is not None:
-            due = calendar.add_workdays(start, add)
+            try:
+                due = calendar.add_workdays(start, add)
+            except OverflowError as exc:
+                too_far = f"{add} hari kerja after {start} is past the year 9999"
+                raise click.UsageError(too_far) from exc
             click.echo(due.isoformat())
             _warn(calendar.warnings_for(start, due))
         else:

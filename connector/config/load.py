@@ -52,7 +52,7 @@ def load_settings(path: Path, *, resolve_secrets: bool = True) -> Settings:
     settings = _build(path, sections, problems, resolve_secrets)
     for section in sections.values():
         section.finish()
-    _check_roles_cover_sop(path, settings, problems)
+    _check_roles_cover_sop(path, settings, sections["roles"].data, problems)
     if problems:
         raise ConfigError(problems)
     return settings
@@ -71,6 +71,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
 
 
 def _section(path: Path, data: Mapping[str, Any], name: str, problems: list[str]) -> Section:
@@ -118,7 +120,8 @@ def _database_url(path: Path, sec: Section) -> str:
     """The store's URL; a relative SQLite path is taken from the config file's folder."""
     url: str = sec.text("url", "sqlite:///sop-connector.db")
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix:
+    in_memory = url in (prefix, prefix + ":memory:")
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and not in_memory:
         return prefix + str((path.parent / url[len(prefix):]).resolve())
     return url
 
@@ -170,8 +173,11 @@ def _roles(sec: Section) -> dict[Role, tuple[str, ...]]:
 def _opd(sec: Section) -> OpdSettings:
     agencies: dict[str, OpdAgency] = {}
     for code, raw in sec.table("agencies").items():
-        sub = Section(sec.file, f"opd.agencies.{code}", raw if isinstance(raw, Mapping) else {},
-                      sec.problems)
+        if not isinstance(raw, Mapping):
+            sec.problems.append(f"{sec.file}: [opd.agencies] {code}: expected a table "
+                                f"[opd.agencies.{code}] with name and tim_teknis")
+            continue
+        sub = Section(sec.file, f"opd.agencies.{code}", raw, sec.problems)
         agencies[code] = OpdAgency(code=code, name=sub.text("name"),
                                    tim_teknis=sub.texts("tim_teknis", ()))
         sub.finish()
@@ -231,14 +237,23 @@ def _choice(sec: Section, key: str, default: str, allowed: tuple[str, ...]) -> s
     return value
 
 
-def _check_roles_cover_sop(path: Path, settings: Settings, problems: list[str]) -> None:
-    """Every role the SOP gives a step to needs at least one login (except optional ones)."""
+def _check_roles_cover_sop(path: Path, settings: Settings, raw_roles: Mapping[str, Any],
+                           problems: list[str]) -> None:
+    """Every role the SOP gives a step to needs at least one login (except optional ones).
+
+    A role whose value has the wrong type was already reported; it is not also "missing".
+    """
     try:
         sop = load_sop(settings.sop_file)
     except SopError as exc:
         problems.extend(exc.problems)
         return
     for role in sorted({step.role for step in sop.steps} - OPTIONAL_ROLES):
-        if not settings.roles.get(role):
+        if settings.roles.get(role):
+            continue
+        if role.value not in raw_roles:
             problems.append(f"{path}: [roles] {role.value}: missing; expected a list of Redmine "
                             f"logins for {role.label}")
+        elif raw_roles[role.value] == []:
+            problems.append(f"{path}: [roles] {role.value}: empty; expected at least one "
+                            f"Redmine login for {role.label}")

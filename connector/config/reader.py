@@ -46,6 +46,8 @@ class Section:
     def text(self, key: str, default: Any = _MISSING) -> Any:
         """A non-empty string."""
         value = self._get(key, default, "a string")
+        if value is _MISSING:
+            return ""
         if value is not default and (not isinstance(value, str) or not value.strip()):
             self._bad(key, "a non-empty string", value)
             return default if default is not _MISSING else ""
@@ -54,6 +56,8 @@ class Section:
     def integer(self, key: str, default: Any = _MISSING, *, minimum: int = 0) -> Any:
         """A whole number of at least ``minimum``."""
         value = self._get(key, default, "a whole number")
+        if value is _MISSING:
+            return minimum
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
         if value is not default and not ok:
             self._bad(key, f"a whole number >= {minimum}", value)
@@ -63,6 +67,8 @@ class Section:
     def flag(self, key: str, default: Any = _MISSING) -> Any:
         """true or false."""
         value = self._get(key, default, "true or false")
+        if value is _MISSING:
+            return False
         if value is not default and not isinstance(value, bool):
             self._bad(key, "true or false", value)
             return bool(default) if default is not _MISSING else False
@@ -71,6 +77,8 @@ class Section:
     def texts(self, key: str, default: Any = _MISSING) -> Any:
         """A list of non-empty strings, returned as a tuple."""
         value = self._get(key, default, "a list of strings")
+        if value is _MISSING:
+            return ()
         if value is default:
             return tuple(value) if isinstance(value, (list, tuple)) else value
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -91,29 +99,40 @@ class Section:
         return frozenset(result)
 
     def secret(self, stem: str, *, required: bool, resolve: bool) -> Secret | None:
-        """A secret named by ``<stem>_env`` or ``<stem>_file``, never written inline."""
-        self.seen.update({stem, f"{stem}_env", f"{stem}_file"})
+        """A secret named by ``<stem>_env`` or ``<stem>_file``, never written inline.
+
+        Messages name the key and the variable or path, never a value: a value given in
+        the wrong place may well be the secret itself.
+        """
+        env_key, file_key = f"{stem}_env", f"{stem}_file"
+        self.seen.update({stem, env_key, file_key})
         if stem in self.data:
             self.problems.append(
                 f"{self._where(stem)}: secrets are never written in the file; "
-                f"use {stem}_env (an environment variable) or {stem}_file (a file path)"
+                f"use {env_key} (an environment variable) or {file_key} (a file path)"
             )
             return None
-        env, file = self.data.get(f"{stem}_env"), self.data.get(f"{stem}_file")
-        if env is None and file is None:
+        given = [key for key in (env_key, file_key) if key in self.data]
+        if not given:
             if required:
                 self.problems.append(
-                    f"{self._where(stem + '_env')}: missing; expected {stem}_env or {stem}_file"
-                )
+                    f"{self._where(env_key)}: missing; expected {env_key} or {file_key}")
+            return None
+        if len(given) > 1:
+            self.problems.append(f"{self._where(stem)}: give only one of {env_key} or {file_key}")
+            return None
+        key, name = given[0], self.data[given[0]]
+        if not isinstance(name, str) or not name.strip():
+            what = "an environment variable" if key == env_key else "a file path"
+            got = "an empty string" if isinstance(name, str) else f"a {type(name).__name__}"
+            self.problems.append(f"{self._where(key)}: expected the name of {what} "
+                                 f"(a non-empty string), got {got}")
             return None
         if not resolve:
             return None
-        found = read_secret(
-            env=env if isinstance(env, str) else None,
-            file=self.file.parent / file if isinstance(file, str) else None,
-        )
+        found = read_secret(env=name if key == env_key else None,
+                            file=self.file.parent / name if key == file_key else None)
         if isinstance(found, str):
-            key = f"{stem}_env" if env is not None else f"{stem}_file"
             self.problems.append(f"{self._where(key)}: {found}")
             return None
         return found

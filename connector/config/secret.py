@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hmac
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 
-@dataclass(frozen=True)
 class Secret:
-    """A secret value; ``repr`` and ``str`` never reveal it, ``reveal()`` does."""
+    """A secret value; ``repr`` and ``str`` never reveal it, ``reveal()`` does.
 
-    _value: str = field(repr=False)
-    source: str = ""
+    Deliberately not a dataclass: tools that print a dataclass field by field, ignoring its
+    ``__repr__`` (hypothesis's failure reports, ``dataclasses.asdict``), would show the value.
+    """
+
+    __slots__ = ("_value", "source")
+    _value: str
+    source: str
+
+    def __init__(self, value: str, source: str = "") -> None:
+        object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "source", source)
 
     def reveal(self) -> str:
         """The secret itself: pass it to the client that needs it, nowhere else."""
@@ -22,6 +30,21 @@ class Secret:
         return f"Secret(from {self.source})" if self.source else "Secret(********)"
 
     __str__ = __repr__
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Secret cannot be changed")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        same = hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
+        return same and self.source == other.source
+
+    def __hash__(self) -> int:
+        return hash((Secret, self.source))
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str, str]]:
+        return (Secret, (self._value, self.source))
 
 
 def read_secret(*, env: str | None, file: Path | None) -> Secret | str:

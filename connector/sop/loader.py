@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,10 @@ from connector.sop.model import Decision, Role, Sop, Step, TimeStandard, TimeUni
 
 DEFAULT_SOP = "sumbawa.toml"
 _FOLLOWERS = ("next", "decision", "terminal")
+_STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
+                        "requires_document", *_FOLLOWERS})
+_TIME_KEYS = frozenset({"amount", "unit"})
+_BRANCHES = ("ya", "tidak")
 
 
 def load_default_sop() -> Sop:
@@ -29,22 +34,34 @@ def load_sop(path: Path | None) -> Sop:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise SopError([f"{path}: cannot read the SOP file ({exc.strerror})"]) from exc
+    except UnicodeDecodeError as exc:
+        raise SopError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from exc
     return parse_sop(text, source=str(path))
 
 
 def parse_sop(text: str, *, source: str) -> Sop:
-    """Parse and validate SOP TOML text; raise SopError listing every problem."""
+    """Parse and validate SOP TOML text; raise SopError listing every problem.
+
+    The links between steps are only checked when every step has a valid number: with a
+    step whose number is unknown, "leads to a missing step" could well be wrong.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SopError([f"{source}: not valid TOML: {exc}"]) from exc
     problems: list[str] = []
     header = data.get("sop", {})
+    if not isinstance(header, Mapping):
+        problems.append("[sop] must be a table (nomor, nama, instansi)")
+        header = {}
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
-        raise SopError([f"{source}: no [[steps]] found"])
-    steps = [s for s in (_parse_step(raw, i, problems) for i, raw in enumerate(raw_steps)) if s]
-    problems.extend(_check_graph(steps))
+        raise SopError([f"{source}: {p}" for p in [*problems, "no [[steps]] found"]])
+    numbers: list[int] = []
+    parsed = (_parse_step(raw, i, problems, numbers) for i, raw in enumerate(raw_steps))
+    steps = [s for s in parsed if s]
+    if len(numbers) == len(raw_steps):
+        problems.extend(_check_graph(steps, numbers))
     if problems:
         raise SopError([f"{source}: {p}" for p in problems])
     return Sop(
@@ -55,8 +72,12 @@ def parse_sop(text: str, *, source: str) -> Sop:
     )
 
 
-def _parse_step(raw: Any, index: int, problems: list[str]) -> Step | None:
-    """One step from its TOML table; problems are appended, None when unusable."""
+def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -> Step | None:
+    """One step from its TOML table; problems are appended, None when unusable.
+
+    Every valid step number is appended to ``numbers``, also for a step that is otherwise
+    unusable, so that other steps pointing at it are not reported as dangling.
+    """
     where = f"step #{index + 1} in file order"
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: must be a table")
@@ -65,8 +86,10 @@ def _parse_step(raw: Any, index: int, problems: list[str]) -> Step | None:
     if not isinstance(number, int) or isinstance(number, bool) or number < 1:
         problems.append(f"{where}: 'number' must be a positive whole number")
         return None
+    numbers.append(number)
     before = len(problems)
     where = f"step {number}"
+    _unknown_keys(raw, _STEP_KEYS, where, "", problems)
     title = _text(raw, "title", where, problems)
     text = _text(raw, "text", where, problems)
     role = _role(raw.get("role"), where, problems)
@@ -110,18 +133,32 @@ def _role(value: Any, where: str, problems: list[str]) -> Role | None:
 
 
 def _time(value: Any, where: str, problems: list[str]) -> TimeStandard | None:
+    """The step's time standard; both a bad amount and a bad unit are reported."""
     if value is None:
         return None
-    amount = value.get("amount") if isinstance(value, Mapping) else None
-    unit = value.get("unit") if isinstance(value, Mapping) else None
-    units = ", ".join(u.value for u in TimeUnit)
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}: 'time' must be a table {{ amount = N, unit = \"...\" }}")
+        return None
+    _unknown_keys(value, _TIME_KEYS, where, "time.", problems)
+    amount: Any = value.get("amount")
+    unit: Any = value.get("unit")
+    units = {u.value for u in TimeUnit}
+    amount_ok = isinstance(amount, int) and not isinstance(amount, bool) and amount >= 1
+    unit_ok = isinstance(unit, str) and unit in units
+    if not amount_ok:
         problems.append(f"{where}: 'time.amount' must be a whole number of at least 1")
-    elif unit not in {u.value for u in TimeUnit}:
-        problems.append(f"{where}: 'time.unit' must be one of {units}, got {unit!r}")
-    else:
-        return TimeStandard(amount, TimeUnit(unit))
-    return None
+    if not unit_ok:
+        problems.append(f"{where}: 'time.unit' must be one of {', '.join(sorted(units))}, "
+                        f"got {unit!r}")
+    return TimeStandard(amount, TimeUnit(unit)) if amount_ok and unit_ok else None
+
+
+def _unknown_keys(raw: Mapping[str, Any], known: frozenset[str], where: str, prefix: str,
+                  problems: list[str]) -> None:
+    """Report keys nobody reads, so a typo (``requires_documents``) is not silently ignored."""
+    for key in sorted(set(raw) - known):
+        problems.append(f"{where}: unknown key '{prefix}{key}'; known: "
+                        + ", ".join(prefix + k for k in sorted(known)))
 
 
 def _follower(
@@ -148,7 +185,8 @@ def _decision(value: Any, where: str, problems: list[str]) -> Decision | None:
     if not isinstance(value, Mapping):
         problems.append(f"{where}: 'decision' must be a table {{ ya = N, tidak = M }}")
         return None
-    missing = [branch for branch in ("ya", "tidak") if branch not in value]
+    _unknown_keys(value, frozenset(_BRANCHES), where, "decision.", problems)
+    missing = [branch for branch in _BRANCHES if branch not in value]
     if missing:
         problems.append(
             f"{where}: a decision needs both branches 'ya' and 'tidak'; missing "
@@ -167,24 +205,44 @@ def _step_ref(value: Any, what: str, problems: list[str]) -> int | None:
     return value
 
 
-def _check_graph(steps: list[Step]) -> list[str]:
-    """Duplicates, dangling references and steps unreachable from step 1."""
-    problems: list[str] = []
-    by_number: dict[int, Step] = {}
-    for step in steps:
-        if step.number in by_number:
-            problems.append(f"step {step.number}: the number is used more than once")
-        by_number[step.number] = step
+def _check_graph(steps: list[Step], numbers: list[int]) -> list[str]:
+    """Duplicates, dangling references, steps unreachable from step 1, and dead ends.
+
+    ``numbers`` holds every step number in the file, also those of steps too broken to use.
+    Reachability is only judged when every step could be read, since a broken step's
+    successors are unknown and judging without them would report false problems.
+    """
+    counts = Counter(numbers)
+    problems = [f"step {n}: the number is used more than once"
+                for n in sorted(n for n, count in counts.items() if count > 1)]
     for step in steps:
         for target in step.successors:
-            if target not in by_number:
+            if target not in counts:
                 problems.append(f"step {step.number}: leads to step {target}, which does not exist")
-    if steps and 1 not in by_number:
+    if numbers and 1 not in counts:
         return [*problems, "step 1: missing; every procedure starts at step 1"]
+    by_number = {step.number: step for step in steps}
+    if len(by_number) < len(counts):
+        return problems
     reachable = _reachable(by_number, start=1)
     for number in sorted(by_number.keys() - reachable):
         problems.append(f"step {number}: unreachable from step 1")
+    if not problems:
+        problems.extend(_dead_ends(by_number))
     return problems
+
+
+def _dead_ends(by_number: Mapping[int, Step]) -> list[str]:
+    """Steps from which no terminal step can be reached: a case there could never finish."""
+    ending = {n for n, step in by_number.items() if step.is_terminal}
+    changed = True
+    while changed:
+        more = {n for n, step in by_number.items()
+                if n not in ending and any(t in ending for t in step.successors)}
+        ending |= more
+        changed = bool(more)
+    return [f"step {n}: no terminal step can be reached from here, so a case would never end"
+            for n in sorted(by_number.keys() - ending)]
 
 
 def _reachable(by_number: Mapping[int, Step], *, start: int) -> set[int]:
