@@ -1,0 +1,283 @@
+"""Cases: one per request letter, keyed by OPD and nomor surat, with steps and attachments.
+
+``record_intake`` is the one transaction behind an intake webhook's 2xx answer: the delivery,
+the case, its attachments, an audit line and the ``open_case`` job commit together or not at
+all (RELIABILITY.md, promise 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+
+from connector.store.audit import Delivery, append_audit, record_inbox
+from connector.store.db import Clock, from_row, insert_ignore, reading, utc_now
+from connector.store.jobs import enqueue
+from connector.store.schema import CaseStatus, StepState, case_steps, cases
+from connector.store.schema import attachments as attachment_rows
+
+OPEN_CASE = "open_case"
+INTAKE_ACTOR = "intake"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A request letter's case."""
+
+    id: int
+    case_key: str
+    opd: str
+    nomor_surat: str
+    nama_aplikasi: str
+    letter: Mapping[str, Any]
+    status: CaseStatus
+    current_step: int | None
+    redmine_issue_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStep:
+    """One SOP step of a case."""
+
+    case_id: int
+    step: int
+    state: StepState
+    redmine_issue_id: int | None
+    started_on: date | None
+    due_on: date | None
+    completed_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """A document that came with the letter."""
+
+    id: int
+    case_id: int
+    filename: str
+    content_type: str
+    content: bytes
+    sha256: str
+    redmine_token: str | None
+    redmine_attachment_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What ``record_intake`` did: the case id, and whether this call created it."""
+
+    case_id: int
+    created: bool
+
+
+def case_key_for(opd: str, nomor_surat: str) -> str:
+    """Return the case key ``"<OPD>:<NOMOR SURAT>"``, upper-cased, inner spaces collapsed.
+
+    Not ``|``: Redmine reads ``|`` in a filter value as "or", so a key holding it could
+    never be found again by an exact look-up of the key field.
+    """
+
+    def norm(text: str) -> str:
+        return re.sub(r"\s+", " ", text).strip().upper()
+
+    return f"{norm(opd)}:{norm(nomor_surat)}"
+
+
+def record_intake(
+    conn: Connection,
+    *,
+    case_key: str,
+    opd: str,
+    nomor_surat: str,
+    nama_aplikasi: str,
+    letter: Mapping[str, Any],
+    attachments: Sequence[tuple[str, str, bytes]],
+    inbox: Delivery | tuple[str, str, Mapping[str, str], bytes],
+    clock: Clock = utc_now,
+) -> IntakeResult:
+    """Store a request letter in the caller's transaction; a known ``case_key`` is not redone.
+
+    The first intake of a key creates the case, its attachments, an audit line and the
+    ``open_case`` job. A later one (a retry or a resend) adds only its delivery, if new, to
+    the inbox and the audit trail. Two racing intakes of one key cannot both create: the case
+    insert is ``ON CONFLICT DO NOTHING`` on the unique ``case_key``.
+    """
+    delivery = inbox if isinstance(inbox, Delivery) else Delivery(*inbox)
+    inbox_id = record_inbox(conn, delivery, clock=clock)
+    now = clock()
+    row: dict[str, Any] = {"case_key": case_key, "opd": opd, "nomor_surat": nomor_surat}
+    row |= {"nama_aplikasi": nama_aplikasi, "letter": dict(letter), "created_at": now}
+    row |= {"status": CaseStatus.RECEIVED.value, "updated_at": now}
+    case_id: int | None = insert_ignore(conn, cases, row, ["case_key"])
+    if case_id is None:
+        return _repeated_intake(conn, case_key, inbox_id, clock)
+    for filename, content_type, content in attachments:
+        add_attachment(conn, case_id, filename, content_type, content)
+    names = [name for name, _, _ in attachments]
+    detail = {"inbox_id": inbox_id, "attachments": names}
+    append_audit(conn, case_id, INTAKE_ACTOR, "case_received", detail=detail, clock=clock)
+    key = f"{OPEN_CASE}:{case_id}"
+    enqueue(conn, OPEN_CASE, {"case_id": case_id}, dedupe_key=key, inbox_id=inbox_id, clock=clock)
+    return IntakeResult(case_id, created=True)
+
+
+def _repeated_intake(
+    conn: Connection, case_key: str, inbox_id: int | None, clock: Clock
+) -> IntakeResult:
+    """Answer an intake of a known case; a new delivery of it goes in the audit trail."""
+    query = select(cases.c.id).where(cases.c.case_key == case_key)
+    case_id: int = conn.execute(query).scalar_one()
+    if inbox_id is not None:
+        detail = {"inbox_id": inbox_id}
+        append_audit(conn, case_id, INTAKE_ACTOR, "intake_repeated", detail=detail, clock=clock)
+    return IntakeResult(case_id, created=False)
+
+
+def add_attachment(
+    conn: Connection, case_id: int, filename: str, content_type: str, content: bytes
+) -> int | None:
+    """Store a document of a case; None if the case already has one with that filename."""
+    values = {
+        "case_id": case_id,
+        "filename": filename,
+        "content_type": content_type,
+        "content": bytes(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+    attachment_id: int | None = insert_ignore(
+        conn, attachment_rows, values, ["case_id", "filename"]
+    )
+    return attachment_id
+
+
+def _case(row: RowMapping) -> Case:
+    """Build a ``Case`` from a ``cases`` row."""
+    return from_row(Case, row, status=CaseStatus(row["status"]))
+
+
+def get_case(bind: Engine | Connection, case_id: int) -> Case | None:
+    """Return the case with ``case_id``, or None."""
+    with reading(bind) as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+    return None if row is None else _case(row)
+
+
+def find_case_by_key(bind: Engine | Connection, case_key: str) -> Case | None:
+    """Return the case with ``case_key``, or None."""
+    with reading(bind) as conn:
+        row = conn.execute(select(cases).where(cases.c.case_key == case_key)).mappings().first()
+    return None if row is None else _case(row)
+
+
+def set_case_redmine(
+    conn: Connection, case_id: int, redmine_issue_id: int, *, clock: Clock = utc_now
+) -> bool:
+    """Link the case to its Redmine issue; False if it is linked to a different one."""
+    result = conn.execute(
+        update(cases)
+        .where(cases.c.id == case_id)
+        .where(
+            or_(cases.c.redmine_issue_id.is_(None), cases.c.redmine_issue_id == redmine_issue_id)
+        )
+        .values(redmine_issue_id=redmine_issue_id, updated_at=clock())
+    )
+    return result.rowcount == 1
+
+
+def set_case_status(
+    conn: Connection,
+    case_id: int,
+    status: CaseStatus,
+    *,
+    current_step: int | None = None,
+    clock: Clock = utc_now,
+) -> bool:
+    """Set the case's status (and its current step when given); False if no such case."""
+    values: dict[str, Any] = {"status": status.value, "updated_at": clock()}
+    if current_step is not None:
+        values["current_step"] = current_step
+    result = conn.execute(update(cases).where(cases.c.id == case_id).values(values))
+    return result.rowcount == 1
+
+
+def upsert_case_step(
+    conn: Connection,
+    case_id: int,
+    step: int,
+    *,
+    state: StepState,
+    redmine_issue_id: int | None = None,
+    started_on: date | None = None,
+    due_on: date | None = None,
+    completed_on: date | None = None,
+) -> CaseStep:
+    """Create or update a step of a case; a field left None keeps its stored value."""
+    given = {
+        "redmine_issue_id": redmine_issue_id,
+        "started_on": started_on,
+        "due_on": due_on,
+        "completed_on": completed_on,
+    }
+    changes = {"state": state.value} | {k: v for k, v in given.items() if v is not None}
+    key = {"case_id": case_id, "step": step}
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is not None:
+        stmt = dialect.insert(case_steps).values(key | given | changes)
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=changes))
+    else:
+        where = (case_steps.c.case_id == case_id, case_steps.c.step == step)
+        if conn.execute(update(case_steps).where(*where).values(changes)).rowcount == 0:
+            conn.execute(insert(case_steps).values(key | given | changes))
+    return list_case_steps(conn, case_id, only=step)[0]
+
+
+def list_case_steps(
+    bind: Engine | Connection, case_id: int, *, only: int | None = None
+) -> list[CaseStep]:
+    """Return the steps of a case in SOP order (or just step ``only``)."""
+    query = select(case_steps).where(case_steps.c.case_id == case_id).order_by(case_steps.c.step)
+    if only is not None:
+        query = query.where(case_steps.c.step == only)
+    with reading(bind) as conn:
+        rows = conn.execute(query).mappings().all()
+    return [from_row(CaseStep, row, state=StepState(row["state"])) for row in rows]
+
+
+def list_attachments(bind: Engine | Connection, case_id: int) -> list[StoredAttachment]:
+    """Return the documents of a case, in the order they were stored."""
+    query = (
+        select(attachment_rows)
+        .where(attachment_rows.c.case_id == case_id)
+        .order_by(attachment_rows.c.id)
+    )
+    with reading(bind) as conn:
+        rows = conn.execute(query).mappings().all()
+    return [from_row(StoredAttachment, row) for row in rows]
+
+
+def set_attachment_redmine(
+    conn: Connection,
+    attachment_id: int,
+    *,
+    token: str | None = None,
+    redmine_attachment_id: int | None = None,
+) -> bool:
+    """Remember the Redmine upload token and/or attachment id of a stored document."""
+    values = {"redmine_token": token, "redmine_attachment_id": redmine_attachment_id}
+    changes = {k: v for k, v in values.items() if v is not None}
+    if not changes:
+        return False
+    result = conn.execute(
+        update(attachment_rows).where(attachment_rows.c.id == attachment_id).values(changes)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,145 @@
+"""Engines and the few dialect-aware helpers the store needs.
+
+SQLite is the default and is set up for durability and for several writer processes:
+WAL with ``synchronous=FULL`` (an acknowledged commit survives a power cut), foreign keys,
+a busy timeout, and every transaction opened with ``BEGIN IMMEDIATE`` so a writer takes the
+write lock up front instead of failing with "database is locked" when it upgrades a read
+(SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver"). Read-only work can ask
+for a plain deferred ``BEGIN`` through ``reading()``, so readers never wait for writers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert
+
+from connector.errors import ConnectorError
+from connector.store.schema import metadata
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+"""A source of aware UTC datetimes; tests pass a fixed one."""
+
+BUSY_TIMEOUT_SECONDS = 30
+_DEFERRED = "store_deferred_begin"
+
+
+class StoreError(ConnectorError):
+    """The store was asked something it cannot do (an unknown id, a wrong state)."""
+
+
+def utc_now() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``; SQLite gets WAL, FULL sync and ``BEGIN IMMEDIATE``."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """Set the per-connection pragmas and take BEGIN away from the sqlite3 module."""
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    """Open the transaction ourselves: IMMEDIATE unless the connection is marked read-only."""
+    deferred = conn.get_execution_options().get(_DEFERRED, False)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(bind: Engine | Connection) -> Iterator[Connection]:
+    """Yield a connection for reads: the caller's own, or a new one with a deferred BEGIN."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        conn.execution_options(**{_DEFERRED: True})
+        yield conn
+
+
+def create_all(engine: Engine) -> None:
+    """Create every table that does not exist yet."""
+    metadata.create_all(engine)
+
+
+def ping(engine: Engine) -> bool:
+    """Return True when the database answers a trivial query."""
+    try:
+        with reading(engine) as conn:
+            conn.execute(select(1)).scalar_one()
+    except SQLAlchemyError as exc:
+        log.warning("store ping failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
+Record = TypeVar("Record", bound="DataclassInstance")
+
+
+def from_row(cls: type[Record], row: RowMapping, **overrides: Any) -> Record:
+    """Build the dataclass ``cls`` from the row's columns of the same names."""
+    values = {field.name: row[field.name] for field in dataclasses.fields(cls)}
+    return cls(**(values | overrides))
+
+
+def insert_ignore(
+    conn: Connection, table: Table, values: Mapping[str, Any], conflict: list[str]
+) -> Any:
+    """Insert a row unless one with the same ``conflict`` columns exists; return its pk or None.
+
+    Uses ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on SQLite and PostgreSQL, which cannot
+    race; other databases fall back to a SAVEPOINT around a plain INSERT. ``table`` must have a
+    single-column primary key.
+    """
+    pk = next(iter(table.primary_key.columns))
+    stmt = _insert_on_conflict_do_nothing(conn, table, conflict)
+    if stmt is not None:
+        return conn.execute(stmt.values(dict(values)).returning(pk)).scalar_one_or_none()
+    try:
+        with conn.begin_nested():
+            return conn.execute(insert(table).values(dict(values)).returning(pk)).scalar_one()
+    except IntegrityError:
+        return None
+
+
+def _insert_on_conflict_do_nothing(
+    conn: Connection, table: Table, conflict: list[str]
+) -> Insert | None:
+    """Build the dialect's ``ON CONFLICT DO NOTHING`` insert, or None if it has none."""
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    return None

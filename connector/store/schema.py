@@ -1,0 +1,189 @@
+"""The tables of the durable store, in SQLAlchemy Core, portable to SQLite and PostgreSQL.
+
+Every timestamp is an aware UTC ``datetime`` on the Python side (see ``UTCDateTime``), so the
+two databases compare and return times the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class JobStatus(StrEnum):
+    """Where a job is; ``failed`` waits for a retry, ``dead`` is the dead-letter list."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class CaseStatus(StrEnum):
+    """Where a request letter's case is."""
+
+    RECEIVED = "received"
+    OPEN = "open"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class StepState(StrEnum):
+    """Where one SOP step of a case is."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime: naive values are refused, results always carry ``UTC``.
+
+    SQLite has no time zones, so UTC is stored there as naive text (which sorts correctly);
+    PostgreSQL gets ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC, refusing naive datetimes whose zone would be a guess."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored time as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _json() -> TypeEngine[Any]:
+    """JSON that becomes JSONB on PostgreSQL; Python ``None`` is SQL NULL."""
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+metadata = MetaData()
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("delivery_key", String(255), nullable=False, unique=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("headers", _json(), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", _json(), nullable=False),
+    Column("dedupe_key", String(255), nullable=True, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", UTCDateTime, nullable=False),
+    Column("lease_owner", String(255), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("inbox_id", Integer, ForeignKey("inbox.id"), nullable=True),
+    Index("ix_jobs_status_run_after", "status", "run_after"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_key", String(255), nullable=False, unique=True),
+    Column("opd", String(64), nullable=False),
+    Column("nomor_surat", String(255), nullable=False),
+    Column("nama_aplikasi", String(255), nullable=False),
+    Column("letter", _json(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("current_step", Integer, nullable=True),
+    Column("redmine_issue_id", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+case_steps = Table(
+    "case_steps",
+    metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("redmine_issue_id", Integer, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("started_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("completed_on", Date, nullable=True),
+    PrimaryKeyConstraint("case_id", "step"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("redmine_token", String(255), nullable=True),
+    Column("redmine_attachment_id", Integer, nullable=True),
+    UniqueConstraint("case_id", "filename"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=True, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("step_from", Integer, nullable=True),
+    Column("step_to", Integer, nullable=True),
+    Column("journal_id", Integer, nullable=True),
+    Column("detail", _json(), nullable=True),
+)
+
+processed_changes = Table(
+    "processed_changes",
+    metadata,
+    Column("change_key", String(255), primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+)
