@@ -1,0 +1,63 @@
+"""All wiring in one place: settings in, the collaborators every handler needs out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from connector.calendar import WorkCalendar
+from connector.config.settings import Settings
+from connector.sop.loader import load_sop
+from connector.sop.model import Sop
+from connector.store.db import create_all, make_engine
+from connector.tracker import IssueTracker
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The collaborators of the service layer, passed in rather than imported."""
+
+    settings: Settings
+    engine: Engine
+    tracker: IssueTracker
+    sop: Sop
+    calendar: WorkCalendar
+    clock: Callable[[], datetime] = _utc_now
+
+    def today(self) -> date:
+        """Today in the office's time zone (a case arriving at 07:00 WITA is that day's)."""
+        return self.local_date(self.clock())
+
+    def local_date(self, moment: datetime) -> date:
+        """The office's calendar day of a moment."""
+        return moment.astimezone(ZoneInfo(self.settings.calendar.timezone)).date()
+
+
+def calendar_for(settings: Settings) -> WorkCalendar:
+    """The working-day calendar of the ``[calendar]`` settings."""
+    c = settings.calendar
+    return WorkCalendar(work_week=c.work_week, extra_holidays=c.extra_holidays,
+                        extra_workdays=c.extra_workdays)
+
+
+def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
+              clock: Callable[[], datetime] = _utc_now) -> Services:
+    """Build the services from settings; tests pass a fake tracker or a frozen clock."""
+    engine = make_engine(settings.database.url)
+    import connector.store.locks  # noqa: F401  (registers its table before create_all)
+
+    create_all(engine)
+    if tracker is None:
+        from connector.redmine.tracker import RedmineTracker
+
+        tracker = RedmineTracker(settings.redmine)
+    return Services(settings=settings, engine=engine, tracker=tracker,
+                    sop=load_sop(settings.sop_file), calendar=calendar_for(settings), clock=clock)

@@ -1,0 +1,84 @@
+"""Adopt a case the secretariat opened by hand in Redmine (SOP step 1 from inside Redmine).
+
+The secretariat may create an issue with the case tracker in the SOP project, attach the
+scanned letter and fill the custom fields *Nomor Surat*, *Tanggal Surat*, *OPD* and *Nama
+Aplikasi*. The poller (or a webhook hint) finds it; the service writes the case key on it
+and records the case, whose ``open_case`` job then finds this issue by its key and adds the
+step subtasks, exactly as for a letter received over the API: no second parent is created.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connector.bootstrap import Services
+from connector.intake.open_case import FIELD
+from connector.store import cases
+from connector.store.audit import Delivery
+from connector.tracker import IssueChanges, IssueSnapshot
+from connector.workflow.notes import note_once
+
+LETTER_FIELDS = ("letter_number", "letter_date", "opd", "application_name")
+
+
+def is_letter_issue(services: Services, snap: IssueSnapshot) -> bool:
+    """An issue with no step key whose letter fields are filled: a case to adopt."""
+    return "#" not in snap.issue.key and bool(_value(snap, "letter_number")) \
+        and bool(_value(snap, "opd"))
+
+
+def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
+    """Record the issue as a case (once) and queue its opening; None when refused."""
+    problems = _problems(services, snap)
+    if problems:
+        note_once(services, snap.issue.id, "Permohonan belum dapat diproses sop-connector:\n"
+                  + "\n".join(f"* {p}" for p in problems))
+        return None
+    opd, nomor = _value(snap, "opd"), _value(snap, "letter_number")
+    key = cases.case_key_for(opd, nomor)
+    known = cases.find_case_by_key(services.engine, key)
+    if known is not None and known.redmine_issue_id not in (None, snap.issue.id):
+        note_once(services, snap.issue.id, f"Surat {nomor} dari {opd} sudah tercatat sebagai "
+                  f"kasus #{known.redmine_issue_id}; permohonan ini tidak diproses lagi.")
+        return None
+    if snap.issue.key != key:
+        services.tracker.change_issue(snap.issue.id, IssueChanges(
+            fields={services.settings.redmine.key_field: key},
+            notes=f"Diterima sop-connector sebagai kasus {key}."))
+    with services.engine.begin() as conn:
+        result = cases.record_intake(
+            conn, case_key=key, opd=opd.upper(), nomor_surat=nomor,
+            nama_aplikasi=_value(snap, "application_name"), letter=_letter(snap),
+            attachments=[], clock=services.clock,
+            inbox=Delivery("redmine", f"redmine-issue:{snap.issue.id}", {}, b""))
+    return result.case_id
+
+
+def _value(snap: IssueSnapshot, key: str) -> str:
+    values = snap.fields.get(FIELD[key]) or ("",)
+    return (values[0] or "").strip()
+
+
+def _problems(services: Services, snap: IssueSnapshot) -> list[str]:
+    missing = [FIELD[k] for k in LETTER_FIELDS if not _value(snap, k)]
+    problems = [f"kolom '{name}' wajib diisi" for name in missing]
+    opd = _value(snap, "opd").upper()
+    agencies = services.settings.opd.agencies
+    if opd and not services.settings.opd.allow_unknown and opd not in agencies:
+        problems.append(f"OPD '{opd}' tidak dikenal; yang dikenal: {', '.join(sorted(agencies))}")
+    if "|" in _value(snap, "letter_number"):
+        problems.append(f"kolom '{FIELD['letter_number']}' tidak boleh memuat tanda |")
+    try:
+        date.fromisoformat(_value(snap, "letter_date") or "x")
+    except ValueError:
+        if _value(snap, "letter_date"):
+            problems.append(f"kolom '{FIELD['letter_date']}' harus tanggal YYYY-MM-DD")
+    return problems
+
+
+def _letter(snap: IssueSnapshot) -> dict[str, object]:
+    return {"nomor_surat": _value(snap, "letter_number"),
+            "tanggal_surat": _value(snap, "letter_date"), "opd": _value(snap, "opd").upper(),
+            "perihal": snap.issue.subject, "nama_aplikasi": _value(snap, "application_name"),
+            "deskripsi": "", "kontak": {"nama": "", "jabatan": "", "email": "", "telepon": ""},
+            "lampiran": sorted(snap.attachment_names), "sumber": "redmine"}

@@ -1,0 +1,173 @@
+"""Job ``open_case``: a stored request letter becomes its Redmine case (SOP step 1 to 2).
+
+Idempotent at every point (RELIABILITY promise 4): each issue carries a deterministic key in
+the key field and is looked up before it is created, attachments are looked up by file name,
+and the local commit comes last. A worker killed anywhere in between is simply run again.
+Design: the parent and one subtask per step on the main path (``next`` and ``ya`` branches)
+are created up front, so the parent shows the whole procedure, Redmine's Gantt shows it, and
+each later transition is a status change rather than a create; a step reached only by a
+"tidak" branch (7) is created when that branch is taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from connector.bootstrap import Services
+from connector.errors import RemoteRejected
+from connector.faults import fault_point
+from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS
+from connector.rendering import redmine_env
+from connector.sop.model import Role, Sop, Step
+from connector.store import audit, cases
+from connector.store.schema import CaseStatus, StepState
+from connector.tracker import IssueDraft, TrackedIssue
+from connector.workflow.paths import main_path
+
+FIELD = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS}
+ACTOR = "sop-connector"
+
+
+def step_key(case_key: str, number: int) -> str:
+    """The key of a step's subtask: the case key and the step number."""
+    return f"{case_key}#{number:02d}"
+
+
+def open_case(services: Services, case_id: int) -> None:
+    """Create (or complete) the case's parent issue, its attachments and its step subtasks."""
+    case = cases.get_case(services.engine, case_id)
+    if case is None:
+        raise RemoteRejected(f"case {case_id} is not in the store")
+    if case.status is not CaseStatus.RECEIVED:
+        return  # already opened: a replayed job does nothing
+    received = services.local_date(case.created_at)
+    parent = services.tracker.find_case(case.case_key)
+    if parent is None:
+        parent = services.tracker.open_issue(_case_draft(services, case, received))
+    fault_point("intake.after_parent_created")
+    for stored in cases.list_attachments(services.engine, case_id):
+        services.tracker.attach_document(parent.id, stored.filename, stored.content_type,
+                                         stored.content, notes="Lampiran surat permohonan.")
+        fault_point("intake.after_attachment_uploaded")
+    steps = _open_steps(services, case, parent, received)
+    fault_point("intake.before_local_commit")
+    _commit(services, case, parent, steps, received)
+
+
+def _open_steps(services: Services, case: cases.Case, parent: TrackedIssue,
+                received: date) -> dict[int, TrackedIssue]:
+    existing = services.tracker.steps_of(parent.id)
+    opened: dict[int, TrackedIssue] = {}
+    for step in map(services.sop.step, main_path(services.sop)):
+        draft = _step_draft(services, case, parent, step, received)
+        found = existing.get(draft.key)
+        if found is None:
+            found = services.tracker.open_issue(draft)
+            fault_point("intake.after_step_created")
+        elif found.status != draft.status and found.status == services.settings.redmine.new_status:
+            # Created, then interrupted before its status was set: finish the job.
+            services.tracker.update_issue(found.id, status=draft.status)
+        opened[step.number] = found
+    return opened
+
+
+def _commit(services: Services, case: cases.Case, parent: TrackedIssue,
+            steps: Mapping[int, TrackedIssue], received: date) -> None:
+    first, active = _first_and_active(services.sop)
+    with services.engine.begin() as conn:
+        cases.set_case_redmine(conn, case.id, parent.id)
+        for number, issue in steps.items():
+            state = (StepState.DONE if number == first.number else
+                     StepState.ACTIVE if number == active.number else StepState.PENDING)
+            cases.upsert_case_step(
+                conn, case.id, number, state=state, redmine_issue_id=issue.id,
+                started_on=received if state is not StepState.PENDING else None,
+                due_on=issue.due_date if state is StepState.ACTIVE else None,
+                completed_on=received if state is StepState.DONE else None)
+        cases.set_case_status(conn, case.id, CaseStatus.OPEN, current_step=active.number)
+        audit.append_audit(conn, case.id, ACTOR, "case_opened", step_from=first.number,
+                           step_to=active.number,
+                           detail={"redmine_issue_id": parent.id, "url": parent.url,
+                                   "subtasks": {str(n): i.id for n, i in steps.items()}})
+
+
+def _first_and_active(sop: Sop) -> tuple[Step, Step]:
+    first = sop.first
+    if first.next is None:
+        raise RemoteRejected("the SOP's first step must lead to exactly one next step")
+    return first, sop.step(first.next)
+
+
+def _case_draft(services: Services, case: cases.Case, received: date) -> IssueDraft:
+    letter = case.letter
+    settings = services.settings
+    agency = settings.opd.agencies.get(case.opd)
+    context = {
+        "letter": letter, "case_key": case.case_key, "sop": services.sop,
+        "tanggal_surat": letter["tanggal_surat"], "received": received.isoformat(),
+        "opd_name": agency.name if agency else case.opd,
+        "steps": [_procedure_row(s) for s in services.sop.steps],
+    }
+    return IssueDraft(
+        key=case.case_key, kind="case",
+        subject=f"Permohonan aplikasi {case.nama_aplikasi} — {agency.name if agency else case.opd}",
+        description=_render(services, "redmine/case_description.j2", context),
+        status=settings.redmine.active_status, start_date=received,
+        fields={FIELD["letter_number"]: case.nomor_surat,
+                FIELD["letter_date"]: letter["tanggal_surat"],
+                FIELD["opd"]: case.opd, FIELD["application_name"]: case.nama_aplikasi},
+    )
+
+
+def _step_draft(services: Services, case: cases.Case, parent: TrackedIssue, step: Step,
+                received: date) -> IssueDraft:
+    first, active = _first_and_active(services.sop)
+    redmine = services.settings.redmine
+    if step.number == first.number:
+        return step_draft(services, case, parent.id, step, status=redmine.done_statuses[0],
+                          start=received, due=received)
+    if step.number == active.number:
+        due = services.calendar.due_date(received, step.time.amount, step.time.unit.value) \
+            if step.time else None
+        return step_draft(services, case, parent.id, step, status=redmine.active_status,
+                          assignee=_holder(services, step.role, case.opd), start=received,
+                          due=due)
+    return step_draft(services, case, parent.id, step, status=redmine.new_status)
+
+
+def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step, *,
+               status: str, assignee: str | None = None, start: date | None = None,
+               due: date | None = None) -> IssueDraft:
+    """The subtask of one SOP step of a case."""
+    context = {"step": step, "sop": services.sop, "follows": _follows(step)}
+    return IssueDraft(
+        key=step_key(case.case_key, step.number), kind="step",
+        subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",
+        description=_render(services, "redmine/step_description.j2", context),
+        status=status, parent_id=parent_id, assignee_login=assignee,
+        start_date=start, due_date=due, fields={FIELD["step_number"]: str(step.number)},
+    )
+
+
+def _holder(services: Services, role: Role, opd: str) -> str | None:
+    logins = services.settings.logins_for(role, opd)
+    return logins[0] if logins else None
+
+
+def _follows(step: Step) -> str:
+    if step.decision is not None:
+        return f"ya: langkah {step.decision.ya}; tidak: langkah {step.decision.tidak}"
+    return "selesai" if step.next is None else f"langkah {step.next}"
+
+
+def _procedure_row(step: Step) -> list[str]:
+    return [str(step.number), step.title, step.role.label,
+            step.time.label if step.time else "-", "; ".join(step.outputs) or "-"]
+
+
+def _render(services: Services, name: str, context: Mapping[str, Any]) -> str:
+    env = redmine_env(services.settings.redmine.text_formatting)
+    return env.get_template(name).render(**context)
+

@@ -1,0 +1,122 @@
+"""The issue tracker port: what the SOP needs from Redmine, in our own words.
+
+Adapters (``connector.redmine.tracker.RedmineTracker``, ``tests.fakes.FakeTracker``)
+implement it and return our dataclasses, never the client library's objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """Everything needed to create one issue, found again later by its ``key``."""
+
+    key: str
+    kind: str  # "case" (the parent issue) or "step" (an SOP step subtask)
+    subject: str
+    description: str
+    status: str
+    parent_id: int | None = None
+    assignee_login: str | None = None
+    start_date: date | None = None
+    due_date: date | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackedIssue:
+    """An issue as the connector sees it."""
+
+    id: int
+    key: str
+    subject: str
+    status: str
+    assignee_login: str | None
+    start_date: date | None
+    due_date: date | None
+    parent_id: int | None
+    url: str
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One journal of an issue: who changed it, when, the note, and the status change."""
+
+    id: int
+    author_login: str | None
+    created_on: datetime
+    notes: str
+    status_from: str | None = None  # status names; both None when the status did not change
+    status_to: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    """An issue re-read over REST with everything the engine may need about it."""
+
+    issue: TrackedIssue
+    updated_on: datetime
+    journals: tuple[JournalEntry, ...]
+    attachment_names: frozenset[str]
+    # Custom field values by field name; a user field's values are logins.
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssueChanges:
+    """What to change on an issue; None leaves a property as it is."""
+
+    status: str | None = None
+    notes: str | None = None
+    assignee_login: str | None = None
+    start_date: date | None = None
+    due_date: date | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+class IssueTracker(Protocol):
+    """The operations the SOP engine needs from the project-management tool."""
+
+    def find_case(self, key: str) -> TrackedIssue | None:
+        """The case's parent issue carrying ``key``, or None."""
+
+    def open_issue(self, draft: IssueDraft) -> TrackedIssue:
+        """Create the issue described by ``draft`` (callers look it up first)."""
+
+    def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
+        """The case's step subtasks, by key."""
+
+    def attachment_names(self, issue_id: int) -> frozenset[str]:
+        """The file names attached to an issue."""
+
+    def update_issue(self, issue_id: int, *, status: str | None = None,
+                     notes: str | None = None) -> None:
+        """Change an issue's status and/or add a note."""
+
+    def change_issue(self, issue_id: int, changes: IssueChanges) -> None:
+        """Apply several changes in one update (one journal in Redmine)."""
+
+    def snapshot(self, issue_id: int) -> IssueSnapshot:
+        """Re-read one issue with its journals, attachments and custom field values."""
+
+    def updated_since(self, since: datetime) -> list[int]:
+        """Ids of every issue of the SOP project updated at or after ``since``, any status."""
+
+    def service_login(self) -> str:
+        """The login of the account the service writes as (its journals are ours)."""
+
+    def ensure_member(self, login: str) -> None:
+        """Make a user a member of the SOP project so that steps can be assigned to them."""
+
+    def add_watcher(self, issue_id: int, login: str) -> None:
+        """Add a watcher (idempotent), so Redmine's own e-mail reaches them."""
+
+    def attach_document(self, issue_id: int, filename: str, content_type: str,
+                        content: bytes, *, notes: str | None = None) -> None:
+        """Attach a file to an issue unless a file with that name is already there."""

@@ -1,0 +1,44 @@
+"""Application factory: ``create_app(services)`` registers the blueprints and error pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from connector.bootstrap import Services
+from webhooks import cases_api, health, intake, openapi, redmine_hooks
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services, test_config: dict[str, Any] | None = None) -> Flask:
+    """The WSGI app over ``services``; ``test_config`` overrides Flask settings in tests."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = services.settings.server.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["sop_services"] = services
+    for module in (intake, redmine_hooks, health, cases_api, openapi):
+        app.register_blueprint(module.blueprint)
+    _register_errors(app)
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        body = {"error": (exc.name or "error").lower().replace(" ", "_"),
+                "message": exc.description}
+        return jsonify(body), exc.code or 500
+
+    @app.errorhandler(SQLAlchemyError)
+    def store_down(exc: SQLAlchemyError) -> Any:
+        log.error("store unavailable: %s", type(exc).__name__)
+        body = {"error": "store_unavailable",
+                "message": "Penyimpanan sementara tidak tersedia; kirim ulang nanti."}
+        return jsonify(body), 503, {"Retry-After": "30"}
