@@ -8,7 +8,13 @@ from typing import Any
 import click
 
 from connector import __version__
-from connector.cli import calendar_commands, redmine_commands, service_commands, sop_commands
+from connector.cli import (
+    calendar_commands,
+    case_commands,
+    redmine_commands,
+    service_commands,
+    sop_commands,
+)
 from connector.errors import ConfigError, ConnectorError, SopError
 
 
@@ -39,5 +45,6 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = config_path
 
 
-for module in (sop_commands, calendar_commands, redmine_commands, service_commands):
+for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
+               case_commands):
     module.register(main)

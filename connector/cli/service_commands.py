@@ -38,6 +38,26 @@ def _start_workers(services: Services, count: int,
     return threads
 
 
+def _poll_forever(services: Services, stop: threading.Event) -> None:
+    """Poll Redmine every ``poll_interval_seconds`` until stopped; outages are only logged."""
+    from connector.errors import ConnectorError
+    from connector.sync.poll import poll_once
+
+    log = logging.getLogger("connector.poll")
+    interval = services.settings.redmine.poll_interval_seconds
+    while not stop.wait(interval):
+        try:
+            poll_once(services)
+        except ConnectorError as exc:
+            log.warning("poll failed: %s", exc)
+
+
+def _start_poller(services: Services, stop: threading.Event) -> None:
+    if services.settings.redmine.poll_interval_seconds > 0:
+        threading.Thread(target=_poll_forever, args=(services, stop), daemon=True,
+                         name="sop-poller").start()
+
+
 def _stop_on_signals(stop: threading.Event) -> None:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
@@ -60,7 +80,10 @@ def register(main: click.Group) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         services = _services(config_path)
         server = services.settings.server
-        _start_workers(services, server.worker_threads, threading.Event())
+        stop = threading.Event()
+        _start_workers(services, server.worker_threads, stop)
+        if server.worker_threads:
+            _start_poller(services, stop)
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
         waitress_serve(create_app(services), host=server.host, port=server.port, threads=8,
                        url_scheme="http", ident="sop-connector")
@@ -81,6 +104,7 @@ def register(main: click.Group) -> None:
             return
         stop = threading.Event()
         _stop_on_signals(stop)
+        _start_poller(services, stop)
         for thread in _start_workers(services, threads, stop):
             while thread.is_alive():
                 thread.join(0.5)

@@ -143,6 +143,8 @@ def _redmine(sec: Section, resolve: bool) -> RedmineSettings:
                                 ("textile", "markdown", "common_mark")),
         timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
         verify_tls=sec.flag("verify_tls", d.verify_tls),
+        poll_interval_seconds=sec.integer("poll_interval_seconds", d.poll_interval_seconds,
+                                          minimum=0),
     )
 
 

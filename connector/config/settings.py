@@ -47,6 +47,7 @@ class RedmineSettings:
     text_formatting: str = "textile"
     timeout_seconds: int = 30
     verify_tls: bool = True
+    poll_interval_seconds: int = 60
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""``sop-connector cases export`` and ``poll``: the record, and reading Redmine's changes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import click
+
+from connector.cli.context import config_option, settings_from
+
+AUDIT_COLUMNS = ("case_id", "case_key", "at", "actor", "action", "step_from", "step_to",
+                 "journal_id", "detail")
+
+
+def register(main: click.Group) -> None:
+    """Add ``cases`` and ``poll`` to the main command."""
+
+    @main.group()
+    def cases() -> None:
+        """The cases and their audit trail."""
+
+    @cases.command("export")
+    @config_option
+    @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+                  help="CSV file to write (default: standard output).")
+    def export(config_path: str | None, output: click.utils.LazyFile) -> None:
+        """Write the audit trail of every case as CSV, oldest first."""
+        from connector.store import audit
+        from connector.store import cases as case_store
+        from connector.store.db import make_engine, reading
+        from connector.store.schema import cases as case_rows
+
+        engine = make_engine(settings_from(config_path, resolve_secrets=False).database.url)
+        writer = csv.writer(output)
+        writer.writerow(AUDIT_COLUMNS)
+        with reading(engine) as conn:
+            ids = [row.id for row in conn.execute(case_rows.select().order_by(case_rows.c.id))]
+            for case_id in ids:
+                case = case_store.get_case(conn, case_id)
+                assert case is not None
+                for e in audit.list_audit(conn, case_id):
+                    writer.writerow((case_id, case.case_key, e.at.isoformat(), e.actor, e.action,
+                                     e.step_from or "", e.step_to or "", e.journal_id or "",
+                                     json.dumps(e.detail or {}, ensure_ascii=False,
+                                                sort_keys=True)))
+
+    @main.command()
+    @config_option
+    def poll(config_path: str | None) -> None:
+        """Read every SOP issue changed in Redmine since the last poll and queue its sync."""
+        from connector.bootstrap import bootstrap
+        from connector.sync.poll import poll_once
+
+        services = bootstrap(settings_from(config_path))
+        queued = poll_once(services)
+        click.echo(f"{queued} perubahan diantrekan", file=sys.stdout)

@@ -1,0 +1,238 @@
+"""The engine: given a case and what a person did in Redmine, decide what happens next.
+
+Pure: no I/O, no clock, no Redmine. The SOP data says what follows each step; this module
+adds the SOP's rules on top (only the step's role may complete it, a document step needs
+its document, a decision reads ya/tidak from the closing status) and returns commands
+that ``connector.workflow.apply`` carries out. An illegal move is refused with a command
+that puts the subtask back and a note saying why, in Indonesian, for the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from connector.calendar import WorkCalendar
+from connector.sop.model import Role, Sop, Step
+from connector.workflow.paths import main_path, steps_between
+
+TEAM_STEP = 4  # "Kepala Seksi ... membentuk Tim Pengembangan Aplikasi Kominfo"
+
+
+class Outcome(StrEnum):
+    """How a step was completed."""
+
+    DONE = "selesai"
+    YA = "ya"
+    TIDAK = "tidak"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the engine needs to know about a case."""
+
+    opd: str
+    current_step: int
+    team: tuple[str, ...] = ()
+    loops: Mapping[int, int] = field(default_factory=dict)  # decision step -> times "tidak"
+
+
+@dataclass(frozen=True)
+class StepClosed:
+    """Event: a person set a step's subtask to a closing status."""
+
+    step: int
+    status: str
+    previous_status: str | None
+    actor: str | None
+    note: str
+    on: date
+    attachments: frozenset[str] = frozenset()
+    team: tuple[str, ...] = ()  # the Tim Pengembang field, read at step 4
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The configuration the rules depend on."""
+
+    done_statuses: frozenset[str]
+    reject_statuses: frozenset[str]
+    active_status: str
+    new_status: str
+    roles: Mapping[Role, tuple[str, ...]]
+    opd_teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    overrides: frozenset[str] = frozenset()
+
+
+# -- commands (imperative names) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefuseCompletion:
+    """Put the subtask back to ``restore_status`` with a note saying who or what is missing."""
+
+    step: int
+    restore_status: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CompleteStep:
+    """Record the step as done, with its outcome."""
+
+    step: int
+    outcome: Outcome
+    actor: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class ActivateStep:
+    """Make a step current: status, holder, start and due dates (creating it if needed)."""
+
+    step: int
+    assignee: str | None
+    start: date
+    due: date | None
+
+
+@dataclass(frozen=True)
+class ReopenStep:
+    """Put a step of a loop back to not-started (its earlier work is kept in the journal)."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class CancelStep:
+    """A step that will never run because the case was refused."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class RecordTeam:
+    """The development team recorded at step 4 holds the Tim Pengembang steps from now on."""
+
+    logins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountLoop:
+    """A decision said "tidak" and sent the case back: a re-plan (11) or a rework (14)."""
+
+    decision_step: int
+    back_to: int
+    times: int
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    """The procedure reached its end: ``accepted`` (17) or refused (7)."""
+
+    accepted: bool
+
+
+Command = (RefuseCompletion | CompleteStep | ActivateStep | ReopenStep | CancelStep | RecordTeam
+           | CountLoop | CloseCase)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The commands for one event, in the order to carry them out."""
+
+    commands: tuple[Command, ...]
+
+    @property
+    def refused(self) -> bool:
+        """True when the event was refused and the case does not move."""
+        return any(isinstance(c, RefuseCompletion) for c in self.commands)
+
+
+def holders(step: Step, case: CaseView, policy: Policy) -> tuple[str, ...]:
+    """Logins who may complete ``step`` of this case."""
+    if step.role is Role.TIM_PENGEMBANG and case.team:
+        return case.team
+    if step.role is Role.TIM_TEKNIS_OPD and policy.opd_teams.get(case.opd):
+        return policy.opd_teams[case.opd]
+    return policy.roles.get(step.role, ())
+
+
+def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
+           calendar: WorkCalendar) -> Decision:
+    """The commands that follow from ``event``; a refusal when the SOP does not allow it."""
+    step = sop.step(event.step)
+    refusal = _refusal(step, case, event, policy)
+    if refusal is not None:
+        return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
+    outcome = _outcome(step, event, policy)
+    commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note)]
+    if step.number == TEAM_STEP:
+        commands.append(RecordTeam(event.team))
+        case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops)
+    target = _target(step, outcome)
+    if target is None:
+        return Decision((*commands, CloseCase(accepted=step.number in main_path(sop))))
+    commands += _moves(sop, case, step, target)
+    commands.append(_activate(sop.step(target), case, policy, calendar, event.on))
+    return Decision(tuple(commands))
+
+
+def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> str | None:
+    """Why this completion is not allowed, in Indonesian; None when it is."""
+    if step.number != case.current_step:
+        return (f"Langkah {step.number} belum/tidak sedang berjalan; langkah aktif kasus ini "
+                f"adalah langkah {case.current_step}. Status dikembalikan.")
+    allowed = holders(step, case, policy)
+    if event.actor not in allowed and event.actor not in policy.overrides:
+        who = ", ".join(allowed) or "(belum dikonfigurasi)"
+        return (f"Langkah {step.number} hanya dapat diselesaikan oleh {step.role.label}: "
+                f"{who}. Perubahan oleh {event.actor or 'pengguna tidak dikenal'} dibatalkan.")
+    if event.status in policy.reject_statuses and step.decision is None:
+        return (f"Langkah {step.number} bukan langkah keputusan; selesaikan dengan status "
+                f"{sorted(policy.done_statuses)[0]}.")
+    if step.requires_document and not event.attachments:
+        missing = "; ".join(step.outputs)
+        return (f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada subtugas ini, "
+                "lalu selesaikan kembali.")
+    if step.number == TEAM_STEP and not (event.team or case.team):
+        return ("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim Pengembang' "
+                "subtugas ini, lalu selesaikan kembali.")
+    return None
+
+
+def _restore(event: StepClosed, policy: Policy) -> str:
+    previous = event.previous_status
+    closing = policy.done_statuses | policy.reject_statuses
+    return previous if previous and previous not in closing else policy.active_status
+
+
+def _outcome(step: Step, event: StepClosed, policy: Policy) -> Outcome:
+    if step.decision is None:
+        return Outcome.DONE
+    return Outcome.TIDAK if event.status in policy.reject_statuses else Outcome.YA
+
+
+def _target(step: Step, outcome: Outcome) -> int | None:
+    if step.decision is not None:
+        return step.decision.tidak if outcome is Outcome.TIDAK else step.decision.ya
+    return step.next
+
+
+def _moves(sop: Sop, case: CaseView, step: Step, target: int) -> list[Command]:
+    """Loop back (re-plan, rework) or leave the main path (refusal) before activating."""
+    if target <= step.number:
+        times = case.loops.get(step.number, 0) + 1
+        reopen = [ReopenStep(n) for n in steps_between(sop, target + 1, step.number)]
+        return [CountLoop(step.number, target, times), *reopen]
+    if target not in main_path(sop):
+        return [CancelStep(n) for n in main_path(sop) if n > step.number]
+    return []
+
+
+def _activate(step: Step, case: CaseView, policy: Policy, calendar: WorkCalendar,
+              on: date) -> ActivateStep:
+    who = holders(step, case, policy)
+    due = calendar.due_date(on, step.time.amount, step.time.unit.value) if step.time else None
+    return ActivateStep(step.number, who[0] if who else None, on, due)

@@ -1,0 +1,70 @@
+"""The local half of a transition: case state and audit trail, in one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from connector.store import audit, cases
+from connector.store.schema import CaseStatus, StepState
+from connector.workflow.engine import (
+    ActivateStep,
+    CancelStep,
+    CloseCase,
+    CompleteStep,
+    CountLoop,
+    Decision,
+    RecordTeam,
+    RefuseCompletion,
+    ReopenStep,
+    StepClosed,
+)
+from connector.workflow.state import LOOPED, TEAM_RECORDED
+
+
+def mark_processed(conn: Connection, change_key: str) -> None:
+    """Remember that a change was handled."""
+    audit.mark_change_processed(conn, change_key)
+
+
+def record(conn: Connection, case: cases.Case, decision: Decision, event: StepClosed,
+           journal_id: int, created: dict[int, int]) -> None:
+    """Store every command's effect on the case and append it to the audit trail."""
+    actor = event.actor or "?"
+    for c in decision.commands:
+        if isinstance(c, RefuseCompletion):
+            audit.append_audit(conn, case.id, actor, "completion_refused", step_from=c.step,
+                               journal_id=journal_id, detail={"reason": c.note,
+                                                              "status": event.status})
+        elif isinstance(c, CompleteStep):
+            cases.upsert_case_step(conn, case.id, c.step, state=StepState.DONE,
+                                   completed_on=event.on)
+            audit.append_audit(conn, case.id, actor, "step_completed", step_from=c.step,
+                               step_to=_next_step(decision), journal_id=journal_id,
+                               detail={"outcome": c.outcome.value, "note": c.note,
+                                       "evidence": sorted(event.attachments)})
+        elif isinstance(c, RecordTeam):
+            audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
+                               journal_id=journal_id, detail={"logins": list(c.logins)})
+        elif isinstance(c, CountLoop):
+            audit.append_audit(conn, case.id, actor, LOOPED, step_from=c.decision_step,
+                               step_to=c.back_to, journal_id=journal_id,
+                               detail={"times": c.times})
+        elif isinstance(c, ReopenStep):
+            cases.upsert_case_step(conn, case.id, c.step, state=StepState.PENDING)
+        elif isinstance(c, CancelStep):
+            audit.append_audit(conn, case.id, "sop-connector", "step_cancelled",
+                               step_from=c.step, journal_id=journal_id)
+        elif isinstance(c, ActivateStep):
+            cases.upsert_case_step(conn, case.id, c.step, state=StepState.ACTIVE,
+                                   redmine_issue_id=created.get(c.step), started_on=c.start,
+                                   due_on=c.due)
+            cases.set_case_status(conn, case.id, CaseStatus.OPEN, current_step=c.step)
+        elif isinstance(c, CloseCase):
+            status = CaseStatus.CLOSED if c.accepted else CaseStatus.REJECTED
+            cases.set_case_status(conn, case.id, status)
+            audit.append_audit(conn, case.id, actor, f"case_{status.value}",
+                               step_from=event.step, journal_id=journal_id)
+
+
+def _next_step(decision: Decision) -> int | None:
+    return next((c.step for c in decision.commands if isinstance(c, ActivateStep)), None)

@@ -1,0 +1,205 @@
+"""Job ``sync_issue``: re-read a step's subtask and advance its case from what people did.
+
+Redmine is the source of truth: whatever brought us here (the poller, a webhook hint), the
+issue is read again over REST. Each journal is handled once (keyed by its id); of the new
+ones, the latest status change made by a person is the event, judged against the case as
+stored. Effects are carried out only where Redmine does not show them yet, then the journal
+is recorded as processed with the new state, so a worker killed in between redoes nothing
+twice. One case advances in one worker at a time (a lease in the store).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from connector.bootstrap import Services
+from connector.intake.adopt import adopt_case, is_letter_issue
+from connector.intake.open_case import FIELD, step_draft
+from connector.rendering import redmine_env
+from connector.store import cases, locks
+from connector.store.jobs import RetryLater
+from connector.store.schema import CaseStatus
+from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.workflow import record
+from connector.workflow.engine import (
+    ActivateStep,
+    CancelStep,
+    CloseCase,
+    CompleteStep,
+    CountLoop,
+    Decision,
+    Policy,
+    RecordTeam,
+    RefuseCompletion,
+    ReopenStep,
+    StepClosed,
+    decide,
+)
+from connector.workflow.notes import note_once
+from connector.workflow.state import case_view, is_processed, journal_key
+
+SYNC_ISSUE = "sync_issue"
+
+
+def parse_step_key(key: str) -> tuple[str, int] | None:
+    """``(case key, step number)`` of a step subtask's key; None for any other issue."""
+    case_key, sep, number = key.rpartition("#")
+    return (case_key, int(number)) if sep and number.isdigit() else None
+
+
+def policy_for(services: Services) -> Policy:
+    """The engine's rules from the configuration."""
+    settings = services.settings
+    redmine = settings.redmine
+    return Policy(
+        done_statuses=frozenset(redmine.done_statuses),
+        reject_statuses=frozenset(redmine.reject_statuses),
+        active_status=redmine.active_status, new_status=redmine.new_status,
+        roles=dict(settings.roles),
+        opd_teams={code: a.tim_teknis for code, a in settings.opd.agencies.items()
+                   if a.tim_teknis} or {},
+        overrides=frozenset(settings.role_overrides))
+
+
+def sync_issue(services: Services, issue_id: int) -> None:
+    """Advance the case of one step subtask from its new journals."""
+    snap = services.tracker.snapshot(issue_id)
+    parsed = parse_step_key(snap.issue.key)
+    if parsed is None:
+        if is_letter_issue(services, snap):
+            adopt_case(services, snap)
+        return
+    case = cases.find_case_by_key(services.engine, parsed[0])
+    if case is None or case.status is not CaseStatus.OPEN:
+        return
+    owner = f"sync-{uuid.uuid4().hex[:12]}"
+    if not locks.acquire(services.engine, f"case:{case.id}", owner):
+        raise RetryLater(f"case {case.id} is being advanced by another worker", retry_after=2)
+    try:
+        _sync(services, case.id, parsed[1], issue_id)
+    finally:
+        locks.release(services.engine, f"case:{case.id}", owner)
+
+
+def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
+    snap = services.tracker.snapshot(issue_id)  # fresh, now that the case is ours
+    case = cases.get_case(services.engine, case_id)
+    assert case is not None
+    with services.engine.connect() as conn:
+        pending = [j for j in snap.journals if not is_processed(conn, journal_key(j.id))]
+        view = case_view(conn, case)
+    if not pending:
+        return
+    event, journal = _event(services, step, snap, pending)
+    outcome = None
+    if event is not None and journal is not None and case.status is CaseStatus.OPEN:
+        decision = decide(services.sop, view, event, policy_for(services), services.calendar)
+        outcome = _carry_out(services, case, decision, event)
+    with services.engine.begin() as conn:
+        for entry in pending:
+            record.mark_processed(conn, journal_key(entry.id))
+        if outcome is not None and event is not None and journal is not None:
+            record.record(conn, case, outcome.decision, event, journal.id, outcome.created)
+
+
+def _event(services: Services, step: int, snap: IssueSnapshot,
+           pending: list[JournalEntry]) -> tuple[StepClosed | None, JournalEntry | None]:
+    """The latest status change by a person, if it is a close that still stands."""
+    bot = services.tracker.service_login()
+    redmine = services.settings.redmine
+    closing = {*redmine.done_statuses, *redmine.reject_statuses}
+    changes = [j for j in pending if j.status_to is not None and j.author_login != bot]
+    if not changes:
+        return None, None
+    latest = changes[-1]
+    if latest.status_to != snap.issue.status or latest.status_to not in closing:
+        return None, None
+    assert latest.status_to is not None
+    event = StepClosed(
+        step=step, status=latest.status_to, previous_status=latest.status_from,
+        actor=latest.author_login, note=latest.notes.strip(),
+        on=services.local_date(latest.created_on), attachments=snap.attachment_names,
+        team=tuple(snap.fields.get(FIELD["dev_team"], ())))
+    return event, latest
+
+
+@dataclass
+class _Outcome:
+    decision: Decision
+    created: dict[int, int] = field(default_factory=dict)  # step -> issue id created now
+
+
+def _carry_out(services: Services, case: cases.Case, decision: Decision,
+               event: StepClosed) -> _Outcome:
+    """Make Redmine show the decision, skipping what it already shows."""
+    assert case.redmine_issue_id is not None
+    tracker, redmine = services.tracker, services.settings.redmine
+    steps = {parse_step_key(i.key): i for i in tracker.steps_of(case.redmine_issue_id).values()}
+    by_number = {k[1]: i for k, i in steps.items() if k is not None}
+    outcome = _Outcome(decision)
+    for command in decision.commands:
+        if isinstance(command, RefuseCompletion):
+            _set(services, by_number[command.step], IssueChanges(
+                status=command.restore_status, notes=command.note))
+        elif isinstance(command, RecordTeam):
+            for login in command.logins:
+                tracker.ensure_member(login)
+        elif isinstance(command, ReopenStep):
+            _set(services, by_number[command.step], IssueChanges(
+                status=redmine.new_status, notes="Dibuka kembali untuk diulang."))
+        elif isinstance(command, CancelStep):
+            issue = by_number.get(command.step)
+            closing = {*redmine.done_statuses, *redmine.reject_statuses}
+            if issue is not None and issue.status not in closing:
+                _set(services, issue, IssueChanges(
+                    status=redmine.reject_statuses[0],
+                    notes="Tidak dilaksanakan: permohonan tidak dapat dipenuhi."))
+        elif isinstance(command, ActivateStep):
+            _activate(services, case, command, by_number, outcome)
+        elif isinstance(command, CloseCase):
+            status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
+            tracker.change_issue(case.redmine_issue_id, IssueChanges(status=status))
+    if not decision.refused:
+        _note_parent(services, case.redmine_issue_id, decision, event)
+    return outcome
+
+
+def _set(services: Services, issue: TrackedIssue, changes: IssueChanges) -> None:
+    """Apply ``changes`` unless the issue already has that status."""
+    if changes.status is not None and issue.status == changes.status:
+        return
+    services.tracker.change_issue(issue.id, changes)
+
+
+def _activate(services: Services, case: cases.Case, command: ActivateStep,
+              by_number: dict[int, TrackedIssue], outcome: _Outcome) -> None:
+    redmine = services.settings.redmine
+    step = services.sop.step(command.step)
+    issue = by_number.get(command.step)
+    if issue is None:
+        assert case.redmine_issue_id is not None
+        created = services.tracker.open_issue(step_draft(
+            services, case, case.redmine_issue_id, step, status=redmine.active_status,
+            assignee=command.assignee, start=command.start, due=command.due))
+        outcome.created[command.step] = created.id
+        return
+    if issue.status == redmine.active_status and issue.assignee_login == command.assignee:
+        return
+    services.tracker.change_issue(issue.id, IssueChanges(
+        status=redmine.active_status, assignee_login=command.assignee,
+        start_date=command.start, due_date=command.due,
+        notes=f"Langkah ini aktif. Pelaksana: {step.role.label}."))
+
+
+def _note_parent(services: Services, parent_id: int, decision: Decision,
+                 event: StepClosed) -> None:
+    """One note per transition on the parent, written once even if this job is redone."""
+    kinds = {CompleteStep: "complete", RecordTeam: "team", CountLoop: "loop",
+             ActivateStep: "activate", CloseCase: "close"}
+    items = [(kinds[type(c)], c) for c in decision.commands if type(c) in kinds]
+    env = redmine_env(services.settings.redmine.text_formatting)
+    text = env.get_template("redmine/transition_note.j2").render(
+        items=items, sop=services.sop, on=event.on.isoformat())
+    note_once(services, parent_id, text)
+

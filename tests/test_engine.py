@@ -1,0 +1,232 @@
+"""The engine alone: each SOP rule, both branches and both loops, with no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from connector.calendar import WorkCalendar
+from connector.sop.loader import load_default_sop
+from connector.sop.model import Role
+from connector.workflow.engine import (
+    ActivateStep,
+    CancelStep,
+    CaseView,
+    CloseCase,
+    CompleteStep,
+    CountLoop,
+    Outcome,
+    Policy,
+    RecordTeam,
+    RefuseCompletion,
+    ReopenStep,
+    StepClosed,
+    decide,
+)
+from connector.workflow.paths import main_path
+
+SOP = load_default_sop()
+CAL = WorkCalendar.standard()
+POLICY = Policy(
+    done_statuses=frozenset({"Closed"}),
+    reject_statuses=frozenset({"Rejected"}),
+    active_status="In Progress",
+    new_status="New",
+    roles={
+        Role.KEPALA_DINAS: ("kadis",),
+        Role.KEPALA_BIDANG_TI: ("kabid",),
+        Role.KEPALA_SEKSI_APLIKASI: ("kasi",),
+        Role.BIDANG_TI: ("bidangti",),
+        Role.TIM_PENGEMBANG: ("dev1",),
+        Role.TIM_TEKNIS_OPD: ("opd-default",),
+    },
+    opd_teams={"DINKES": ("opd1",)},
+    overrides=frozenset({"admin-override"}),
+)
+MON = date(2026, 3, 16)
+
+
+def closed(step: int, actor: str, *, status: str = "Closed", **kw: object) -> StepClosed:
+    values: dict[str, object] = {"previous_status": "In Progress", "note": "", "on": MON}
+    values.update(kw)
+    return StepClosed(step=step, status=status, actor=actor, **values)
+
+
+def case(step: int, **kw: object) -> CaseView:
+    return replace(CaseView(opd="DINKES", current_step=step), **kw)
+
+
+def test_the_main_path_skips_only_the_refusal() -> None:
+    assert main_path(SOP) == (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+
+
+def test_completing_a_step_activates_the_next_with_its_holder_and_due_date() -> None:
+    decision = decide(SOP, case(2), closed(2, "kadis", note="Disposisi ke Kabid"), POLICY, CAL)
+    assert decision.commands == (
+        CompleteStep(2, Outcome.DONE, "kadis", "Disposisi ke Kabid"),
+        ActivateStep(3, "kabid", MON, None),
+    )
+    to_five = decide(SOP, case(4), closed(4, "kasi", team=("dev2", "dev1")), POLICY, CAL)
+    assert to_five.commands[-1] == ActivateStep(5, "kasi", MON, date(2026, 3, 17))
+
+
+def test_the_team_recorded_at_step_4_holds_the_team_steps() -> None:
+    decision = decide(SOP, case(4), closed(4, "kasi", team=("dev2", "dev3")), POLICY, CAL)
+    assert RecordTeam(("dev2", "dev3")) in decision.commands
+    plan = decide(SOP, case(8, team=("dev2", "dev3")), closed(8, "kasi"), POLICY, CAL)
+    assert plan.commands[-1] == ActivateStep(9, "dev2", MON, date(2026, 3, 17))
+    refused = decide(
+        SOP, case(9, team=("dev2",)), closed(9, "dev1", attachments=frozenset({"x"})), POLICY, CAL
+    )
+    assert refused.refused and "dev2" in refused.commands[0].note
+
+
+def test_step_4_without_a_team_is_refused() -> None:
+    decision = decide(SOP, case(4), closed(4, "kasi"), POLICY, CAL)
+    assert decision.refused
+    assert "Tim Pengembang" in decision.commands[0].note
+
+
+@pytest.mark.parametrize("actor", ["kabid", "dev1", None, "opd1"])
+def test_a_user_of_the_wrong_role_is_refused_and_told_who_may(actor: str | None) -> None:
+    decision = decide(SOP, case(2), closed(2, actor), POLICY, CAL)
+    [refusal] = decision.commands
+    assert isinstance(refusal, RefuseCompletion)
+    assert refusal.restore_status == "In Progress"
+    assert "Kepala Dinas" in refusal.note and "kadis" in refusal.note
+
+
+def test_an_override_login_may_complete_any_step() -> None:
+    assert not decide(SOP, case(2), closed(2, "admin-override"), POLICY, CAL).refused
+
+
+def test_the_opd_technical_team_is_per_opd() -> None:
+    plan_ok = closed(11, "opd1")
+    assert not decide(SOP, case(11), plan_ok, POLICY, CAL).refused
+    assert decide(SOP, case(11), closed(11, "opd-default"), POLICY, CAL).refused
+    other_opd = case(11, opd="BAPPEDA")
+    assert not decide(SOP, other_opd, closed(11, "opd-default"), POLICY, CAL).refused
+
+
+@pytest.mark.parametrize("step, actor", [(5, "kasi"), (9, "dev1"), (13, "dev1")])
+def test_a_document_step_without_its_document_is_refused(step: int, actor: str) -> None:
+    decision = decide(SOP, case(step), closed(step, actor), POLICY, CAL)
+    assert decision.refused
+    assert SOP.step(step).outputs[0] in decision.commands[0].note
+    attached = closed(step, actor, attachments=frozenset({"laporan.pdf"}))
+    assert not decide(SOP, case(step), attached, POLICY, CAL).refused
+
+
+def test_a_step_that_is_not_current_is_refused() -> None:
+    decision = decide(SOP, case(3), closed(5, "kasi", attachments=frozenset({"a"})), POLICY, CAL)
+    assert decision.refused and "langkah 3" in decision.commands[0].note
+
+
+def test_rejected_on_a_step_that_is_not_a_decision_is_refused() -> None:
+    assert decide(SOP, case(3), closed(3, "kabid", status="Rejected"), POLICY, CAL).refused
+
+
+def test_step_6_ya_goes_to_8() -> None:
+    decision = decide(SOP, case(6), closed(6, "kabid"), POLICY, CAL)
+    assert decision.commands == (
+        CompleteStep(6, Outcome.YA, "kabid", ""),
+        ActivateStep(8, "kasi", MON, None),
+    )
+
+
+def test_step_6_tidak_activates_7_cancels_the_rest_and_7_ends_the_case_refused() -> None:
+    decision = decide(
+        SOP, case(6), closed(6, "kabid", status="Rejected", note="Anggaran tidak ada"), POLICY, CAL
+    )
+    assert decision.commands[0] == CompleteStep(6, Outcome.TIDAK, "kabid", "Anggaran tidak ada")
+    assert [c.step for c in decision.commands if isinstance(c, CancelStep)] == [
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+    ]
+    assert decision.commands[-1] == ActivateStep(7, "bidangti", MON, None)
+    end = decide(SOP, case(7), closed(7, "bidangti"), POLICY, CAL)
+    assert end.commands[-1] == CloseCase(accepted=False)
+
+
+def test_step_11_tidak_replans_from_9_and_counts() -> None:
+    decision = decide(
+        SOP,
+        case(11, team=("dev1",), loops={11: 1}),
+        closed(11, "opd1", status="Rejected", note="Alur bisnis kurang"),
+        POLICY,
+        CAL,
+    )
+    assert decision.commands == (
+        CompleteStep(11, Outcome.TIDAK, "opd1", "Alur bisnis kurang"),
+        CountLoop(11, 9, 2),
+        ReopenStep(10),
+        ReopenStep(11),
+        ActivateStep(9, "dev1", MON, date(2026, 3, 17)),
+    )
+
+
+def test_step_14_tidak_reworks_from_12_and_counts() -> None:
+    decision = decide(SOP, case(14), closed(14, "opd1", status="Rejected"), POLICY, CAL)
+    assert decision.commands[1:] == (
+        CountLoop(14, 12, 1),
+        ReopenStep(13),
+        ReopenStep(14),
+        # 35 hari kerja from Senin 16 Maret 2026, across Nyepi and Idul Fitri.
+        ActivateStep(12, "dev1", MON, date(2026, 5, 13)),
+    )
+
+
+def test_step_17_closes_the_case_accepted() -> None:
+    decision = decide(SOP, case(17), closed(17, "dev1"), POLICY, CAL)
+    assert decision.commands == (
+        CompleteStep(17, Outcome.DONE, "dev1", ""),
+        CloseCase(accepted=True),
+    )
+
+
+def test_the_whole_happy_path_visits_every_main_step_once() -> None:
+    actors = {
+        2: "kadis",
+        3: "kabid",
+        4: "kasi",
+        5: "kasi",
+        6: "kabid",
+        8: "kasi",
+        9: "dev1",
+        10: "dev1",
+        11: "opd1",
+        12: "dev1",
+        13: "dev1",
+        14: "opd1",
+        15: "dev1",
+        16: "kabid",
+        17: "dev1",
+    }
+    view, visited = case(2), [2]
+    while True:
+        event = closed(
+            view.current_step,
+            actors[view.current_step],
+            team=("dev1",),
+            attachments=frozenset({"dokumen.pdf"}),
+        )
+        decision = decide(SOP, view, event, POLICY, CAL)
+        assert not decision.refused, decision
+        last = decision.commands[-1]
+        if isinstance(last, CloseCase):
+            assert last.accepted
+            break
+        assert isinstance(last, ActivateStep)
+        view = replace(view, current_step=last.step, team=("dev1",))
+        visited.append(last.step)
+    assert visited == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]

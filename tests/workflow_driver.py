@@ -1,0 +1,126 @@
+"""Drive a case through Redmine as its people would, for the real-Redmine workflow tests."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redminelib import Redmine
+
+from connector.bootstrap import Services
+from connector.handlers import handlers_for
+from connector.store import cases, jobs
+from connector.store.cases import Case
+from connector.workflow.sync import SYNC_ISSUE
+from tests.conftest import auth, sample_letter
+
+ROLE_OF_STEP = {
+    2: "kadis",
+    3: "kabid",
+    4: "kasi",
+    5: "kasi",
+    6: "kabid",
+    7: "bidangti",
+    8: "kasi",
+    9: "dev1",
+    10: "dev1",
+    11: "opd1",
+    12: "dev1",
+    13: "dev1",
+    14: "opd1",
+    15: "dev1",
+    16: "kabid",
+    17: "dev1",
+}
+DOCUMENT_STEPS = {5, 9, 13}
+
+
+@dataclass
+class CaseDriver:
+    """One case, and the people who work it in Redmine."""
+
+    services: Services
+    server: Any
+    client: Any
+    key: str = ""
+
+    def open(self) -> Case:
+        """Send a letter and let the worker open the case."""
+        nomor = f"{uuid.uuid4().hex[:8]}/DINKES/2026"
+        answer = self.client.post("/webhooks/intake", json=sample_letter(nomor), headers=auth())
+        assert answer.status_code == 202, answer.get_json()
+        self.drain()
+        self.key = f"DINKES:{nomor.upper()}"
+        return self.case()
+
+    def case(self) -> Case:
+        found = cases.find_case_by_key(self.services.engine, self.key)
+        assert found is not None
+        return found
+
+    def api(self, login: str) -> Redmine:
+        key = self.server.admin_key if login == "admin" else self.server.user_keys[login]
+        return Redmine(self.server.url, key=key)
+
+    def step_issue(self, step: int) -> int:
+        [row] = cases.list_case_steps(self.services.engine, self.case().id, only=step)
+        assert row.redmine_issue_id is not None, f"step {step} has no subtask"
+        return row.redmine_issue_id
+
+    def act(
+        self,
+        step: int,
+        login: str | None = None,
+        *,
+        status: str = "Closed",
+        notes: str = "",
+        attach: bool | None = None,
+        team: tuple[str, ...] = (),
+    ) -> None:
+        """A person closes (or rejects) their step's subtask, as they would in Redmine."""
+        login = login or ROLE_OF_STEP[step]
+        api = self.api(login)
+        issue_id = self.step_issue(step)
+        fields: dict[str, Any] = {"status_id": self.status_id(status), "notes": notes}
+        if attach if attach is not None else step in DOCUMENT_STEPS:
+            upload = api.upload(io.BytesIO(b"%PDF-1.4 dokumen"), filename=f"langkah-{step}.pdf")
+            fields["uploads"] = [{"token": upload["token"], "filename": f"langkah-{step}.pdf"}]
+        if team:
+            fields["custom_fields"] = [
+                {"id": self.field_id("Tim Pengembang"), "value": [self.user_id(u) for u in team]}
+            ]
+        api.issue.update(issue_id, **fields)
+
+    def sync(self, step: int) -> None:
+        """What a webhook hint does: enqueue a re-read of the subtask, then run the worker."""
+        with self.services.engine.begin() as conn:
+            jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": self.step_issue(step)})
+        self.drain()
+
+    def drain(self) -> int:
+        return jobs.drain(self.services.engine, handlers_for(self.services), "test-worker")
+
+    def status_id(self, name: str) -> int:
+        return next(s.id for s in self.api("admin").issue_status.all() if s.name == name)
+
+    def field_id(self, name: str) -> int:
+        return next(f.id for f in self.api("admin").custom_field.all() if f.name == name)
+
+    def user_id(self, login: str) -> int:
+        return next(u.id for u in self.api("admin").user.filter(name=login) if u.login == login)
+
+    def remote(self, step: int) -> Any:
+        return self.api("admin").issue.get(self.step_issue(step), include=["journals"])
+
+    def parent(self) -> Any:
+        case_id = self.case().redmine_issue_id
+        return self.api("admin").issue.get(case_id, include=["journals", "children"])
+
+    def walk(self, steps: list[int]) -> None:
+        """Complete these steps in order, each by its own role's user."""
+        for step in steps:
+            assert self.case().current_step == step, (step, self.case().current_step)
+            self.act(step, team=("dev1", "dev2") if step == 4 else ())
+            self.sync(step)
