@@ -1,0 +1,161 @@
+"""The reconciliation poll over a fake tracker: what Redmine changed is queued, none lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connector.bootstrap import Services, bootstrap
+from connector.config import Settings
+from connector.errors import RemoteUnavailable
+from connector.store import jobs
+from connector.store.cursors import get_cursor, set_cursor
+from connector.sync.poll import CURSOR, poll_once
+from connector.tracker import IssueDraft
+from tests.fakes import FakeTracker
+
+T0 = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock that tests move by hand; shared by the service and the fake Redmine."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def tracker(clock: Clock) -> FakeTracker:
+    return FakeTracker(clock=clock)
+
+
+@pytest.fixture
+def services(settings: Settings, tracker: FakeTracker, clock: Clock) -> Iterator[Services]:
+    built = bootstrap(settings, tracker=tracker, clock=clock)
+    yield built
+    built.engine.dispose()
+
+
+def _open(tracker: FakeTracker, key: str) -> int:
+    draft = IssueDraft(key=key, kind="step", subject=key, description="", status="New")
+    return tracker.open_issue(draft).id
+
+
+def _queued(services: Services) -> list[tuple[int, str]]:
+    return [(job.payload["issue_id"], job.dedupe_key or "")
+            for job in jobs.list_jobs(services.engine) if job.kind == "sync_issue"]
+
+
+def test_first_poll_reads_one_day_back_and_sets_the_cursor(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    clock.now = T0 - timedelta(days=2)
+    _open(tracker, "OLD#01")
+    clock.now = T0 - timedelta(hours=3)
+    recent = _open(tracker, "NEW#01")
+    clock.now = T0
+
+    assert poll_once(services) == 1
+
+    assert _queued(services) == [(recent, f"sync_issue:{recent}:poll:{T0.isoformat()}")]
+    assert get_cursor(services.engine, CURSOR) == T0.isoformat()
+
+
+def test_a_change_made_while_the_service_was_stopped_is_picked_up_by_the_next_poll(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    step, other = _open(tracker, "A#05"), _open(tracker, "B#05")
+    clock.advance(minutes=5)
+    assert poll_once(services) == 2
+
+    clock.advance(hours=1)  # the service is down for three hours; kadis closes the step
+    tracker.act(step, "kadis", status="Closed", notes="Disetujui")
+    clock.advance(hours=2)
+    assert poll_once(services) == 1
+
+    assert [issue for issue, _ in _queued(services)] == [step, other, step]
+    assert get_cursor(services.engine, CURSOR) == clock.now.isoformat()
+
+
+def test_a_later_change_of_the_same_issue_is_queued_again(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    step = _open(tracker, "A#05")
+    assert poll_once(services) == 1
+    for minutes in (10, 20):
+        clock.advance(minutes=minutes)
+        tracker.act(step, "kasi", notes=f"catatan {minutes}")
+        clock.advance(minutes=1)
+        assert poll_once(services) == 1
+
+    keys = [key for _, key in _queued(services)]
+    assert len(keys) == len(set(keys)) == 3
+
+
+def test_the_overlap_catches_a_change_stamped_before_the_poll_but_committed_after(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    step = _open(tracker, "A#05")
+    clock.advance(hours=1)
+    assert poll_once(services) == 1
+    poll_time = clock.now
+
+    clock.now = poll_time - timedelta(seconds=30)  # Redmine stamped it before our poll...
+    tracker.act(step, "kadis", status="Closed")  # ...but it was not visible yet
+    clock.now = poll_time + timedelta(minutes=1)
+    assert poll_once(services) == 1
+
+    assert poll_once(services, overlap=timedelta(0)) == 0  # same instant, nothing new
+
+
+def test_an_outage_queues_nothing_and_keeps_the_cursor(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    step = _open(tracker, "A#05")
+    assert poll_once(services) == 1
+    cursor = get_cursor(services.engine, CURSOR)
+    clock.advance(minutes=5)
+    tracker.act(step, "kadis", status="Closed")
+    clock.advance(minutes=5)
+    tracker.down = True
+
+    with pytest.raises(RemoteUnavailable):
+        poll_once(services)
+
+    assert get_cursor(services.engine, CURSOR) == cursor
+    assert len(_queued(services)) == 1
+    tracker.down = False
+    clock.advance(hours=4)
+    assert poll_once(services) == 1  # the window is read again once Redmine is back
+
+
+def test_polling_twice_at_the_same_instant_queues_nothing_new(
+        services: Services, tracker: FakeTracker) -> None:
+    _open(tracker, "A#05")
+    assert poll_once(services) == 1
+    assert poll_once(services) == 0
+    assert len(_queued(services)) == 1
+
+
+def test_a_negative_overlap_is_refused(services: Services) -> None:
+    with pytest.raises(ValueError, match="overlap"):
+        poll_once(services, overlap=timedelta(seconds=-1))
+
+
+def test_a_cursor_is_inserted_then_updated(services: Services, clock: Clock) -> None:
+    assert get_cursor(services.engine, "elsewhere") is None
+    for value in ("one", "two"):
+        with services.engine.begin() as conn:
+            set_cursor(conn, "elsewhere", value, clock=clock)
+        clock.advance(seconds=1)
+    assert get_cursor(services.engine, "elsewhere") == "two"
+    assert get_cursor(services.engine, CURSOR) is None
