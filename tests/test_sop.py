@@ -78,7 +78,8 @@ ROLES = {
 
 HK, HARI = TimeUnit.HARI_KERJA, TimeUnit.HARI
 TIMES = {2: TimeStandard(1, HK), 5: TimeStandard(1, HK), 9: TimeStandard(1, HK),
-         12: TimeStandard(35, HK), 13: TimeStandard(1, HARI), 14: TimeStandard(2, HK)}
+         12: TimeStandard(35, HK, cumulative=True), 13: TimeStandard(1, HARI),
+         14: TimeStandard(2, HK)}
 
 
 def _plain(sop_text: str) -> str:
@@ -126,7 +127,7 @@ def test_bundled_sop_has_17_steps_in_order_with_the_sops_roles() -> None:
 def test_bundled_time_standards_are_the_sops() -> None:
     sop = load_default_sop()
     assert {s.number: s.time for s in sop.steps if s.time is not None} == TIMES
-    assert sop.step(12).time is not None and sop.step(12).time.label == "35 hari kerja"
+    assert sop.step(12).time is not None and sop.step(12).time.label == "maks. 35 hari kerja"
     assert sop.step(13).time is not None and sop.step(13).time.label == "1 hari"
 
 
@@ -247,8 +248,12 @@ def test_missing_step_1() -> None:
     ('{ amount = 1, unit = ["hari"] }', ["'time.unit' must be one of hari, hari_kerja, "
                                          "got ['hari']"]),
     ('{ amount = 1, unit = "hari", units = "hari" }',
-     ["unknown key 'time.units'; known: time.amount, time.unit"]),
+     ["unknown key 'time.units'; known: time.amount, time.cumulative, time.unit"]),
     ('"1 hari kerja"', ["'time' must be a table { amount = N, unit = \"...\" }"]),
+    ('{ amount = 1, unit = "hari", cumulative = true }',
+     ["'time.cumulative' applies to hari_kerja only"]),
+    ('{ amount = 1, unit = "hari_kerja", cumulative = "ya" }',
+     ["'time.cumulative' must be true or false"]),
 ])
 def test_bad_time_standards(time: str, expected: list[str]) -> None:
     assert problems_of(sop_toml(step(1, extra=f"time = {time}"))) == [
@@ -430,7 +435,7 @@ def test_diagram_has_every_step_and_labelled_branches() -> None:
         assert re.search(rf"^    S{number}\{{\"{number}\. ", text, flags=re.MULTILINE)
     assert len(edges) == 12 + 2 * 3  # 12 straight steps, 3 decisions, 2 ends
     assert not any(e.startswith(("S7 ", "S17 ")) for e in edges)
-    assert '⏱ 35 hari kerja"]' in text and '⏱ 1 hari"]' in text
+    assert '⏱ maks. 35 hari kerja"]' in text and '⏱ 1 hari"]' in text
 
 
 def test_diagram_escapes_quotes_in_titles() -> None:

@@ -16,7 +16,7 @@ DEFAULT_SOP = "sumbawa.toml"
 _FOLLOWERS = ("next", "decision", "terminal")
 _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
                         "requires_document", *_FOLLOWERS})
-_TIME_KEYS = frozenset({"amount", "unit"})
+_TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
 
 
@@ -150,7 +150,14 @@ def _time(value: Any, where: str, problems: list[str]) -> TimeStandard | None:
     if not unit_ok:
         problems.append(f"{where}: 'time.unit' must be one of {', '.join(sorted(units))}, "
                         f"got {unit!r}")
-    return TimeStandard(amount, TimeUnit(unit)) if amount_ok and unit_ok else None
+    cumulative = value.get("cumulative", False)
+    if not isinstance(cumulative, bool):
+        problems.append(f"{where}: 'time.cumulative' must be true or false")
+    elif cumulative and unit != TimeUnit.HARI_KERJA.value:
+        problems.append(f"{where}: 'time.cumulative' applies to hari_kerja only")
+    if not (amount_ok and unit_ok and isinstance(cumulative, bool)):
+        return None
+    return TimeStandard(amount, TimeUnit(unit), cumulative=cumulative)
 
 
 def _unknown_keys(raw: Mapping[str, Any], known: frozenset[str], where: str, prefix: str,

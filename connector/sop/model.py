@@ -43,15 +43,21 @@ class TimeUnit(StrEnum):
 
 @dataclass(frozen=True)
 class TimeStandard:
-    """A step's time standard, such as "35 hari kerja" (step 12) or "1 hari" (step 13)."""
+    """A step's time standard, such as "35 hari kerja" (step 12) or "1 hari" (step 13).
+
+    ``cumulative`` marks a maximum over the whole step ("Maksimal 35 Hari Kerja"): when a
+    loop sends the case back to the step, the working days already spent there count.
+    """
 
     amount: int
     unit: TimeUnit
+    cumulative: bool = False
 
     @property
     def label(self) -> str:
         """Indonesian text, e.g. ``35 hari kerja``."""
-        return f"{self.amount} {self.unit.value.replace('_', ' ')}"
+        text = f"{self.amount} {self.unit.value.replace('_', ' ')}"
+        return f"maks. {text}" if self.cumulative else text
 
 
 @dataclass(frozen=True)
