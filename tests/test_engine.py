@@ -230,3 +230,24 @@ def test_the_whole_happy_path_visits_every_main_step_once() -> None:
         view = replace(view, current_step=last.step, team=("dev1",))
         visited.append(last.step)
     assert visited == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+
+
+def test_a_rework_continues_the_35_hari_kerja_clock() -> None:
+    """20 hari kerja already spent in step 12: the rework has the remaining 15."""
+    reworked = decide(SOP, case(14, spent={12: 20}), closed(14, "opd1", status="Rejected"),
+                      POLICY, CAL)
+    assert reworked.commands[-1] == ActivateStep(12, "dev1", MON, CAL.add_workdays(MON, 15))
+    restart = replace(POLICY, continue_cumulative=False)
+    again = decide(SOP, case(14, spent={12: 20}), closed(14, "opd1", status="Rejected"),
+                   restart, CAL)
+    assert again.commands[-1] == ActivateStep(12, "dev1", MON, date(2026, 5, 13))
+    spent_all = decide(SOP, case(14, spent={12: 40}), closed(14, "opd1", status="Rejected"),
+                       POLICY, CAL)
+    assert spent_all.commands[-1] == ActivateStep(12, "dev1", MON, MON)
+
+
+def test_only_the_cumulative_standard_continues() -> None:
+    """A re-plan (11 tidak) gives step 9 its full 1 hari kerja again."""
+    decision = decide(SOP, case(11, spent={9: 3}), closed(11, "opd1", status="Rejected"),
+                      POLICY, CAL)
+    assert decision.commands[-1] == ActivateStep(9, "dev1", MON, date(2026, 3, 17))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from typing import TextIO
 
 import click
 
@@ -25,7 +26,7 @@ def register(main: click.Group) -> None:
     @config_option
     @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
                   help="CSV file to write (default: standard output).")
-    def export(config_path: str | None, output: click.utils.LazyFile) -> None:
+    def export(config_path: str | None, output: TextIO) -> None:
         """Write the audit trail of every case as CSV, oldest first."""
         from connector.store import audit
         from connector.store import cases as case_store

@@ -19,6 +19,7 @@ from connector.config.settings import (
     RedmineSettings,
     ServerSettings,
     Settings,
+    SlaSettings,
     WebhookSettings,
 )
 from connector.errors import ConfigError, SopError
@@ -27,7 +28,7 @@ from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
 SECTIONS = ("server", "database", "redmine", "gitlab", "roles", "opd", "calendar",
-            "webhooks", "sop")
+            "sla", "webhooks", "sop")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
 OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
@@ -94,6 +95,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         opd=_opd(s["opd"]),
         calendar=_calendar(s["calendar"]),
         webhooks=_webhooks(s["webhooks"], resolve),
+        sla=_sla(s["sla"]),
         gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
     )
@@ -213,6 +215,24 @@ def _timezone(sec: Section) -> str:
                             "expected e.g. Asia/Makassar (WITA) or Asia/Jakarta (WIB)")
         return "Asia/Makassar"
     return name
+
+
+def _sla(sec: Section) -> SlaSettings:
+    d = SlaSettings()
+    warn = sec.data.get("warn_hari_kerja", list(d.warn_hari_kerja))
+    sec.seen.add("warn_hari_kerja")
+    if not isinstance(warn, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in warn):
+        sec.problems.append(f"{sec.file}: [sla] warn_hari_kerja: expected a list of whole "
+                            f"numbers >= 1, got {warn!r}")
+        warn = list(d.warn_hari_kerja)
+    return SlaSettings(
+        development_clock=_choice(sec, "development_clock", d.development_clock,
+                                  ("continue", "restart")),
+        warn_hari_kerja=tuple(sorted(set(warn), reverse=True)),
+        check_interval_seconds=sec.integer("check_interval_seconds",
+                                           d.check_interval_seconds, minimum=0),
+    )
 
 
 def _webhooks(sec: Section, resolve: bool) -> WebhookSettings:

@@ -87,6 +87,15 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class SlaSettings:
+    """How time standards are watched: the development clock and the warnings."""
+
+    development_clock: str = "continue"  # or "restart": a rework starts 35 hari kerja again
+    warn_hari_kerja: tuple[int, ...] = (10, 5, 1)
+    check_interval_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class WebhookSettings:
     """Shared secrets of the inbound endpoints."""
 
@@ -109,6 +118,7 @@ class Settings:
     opd: OpdSettings
     calendar: CalendarSettings
     webhooks: WebhookSettings
+    sla: SlaSettings = SlaSettings()
     gitlab: GitLabSettings | None = None
     sop_file: Path | None = None
 

@@ -37,6 +37,7 @@ class CaseView:
     current_step: int
     team: tuple[str, ...] = ()
     loops: Mapping[int, int] = field(default_factory=dict)  # decision step -> times "tidak"
+    spent: Mapping[int, int] = field(default_factory=dict)  # step -> hari kerja in past rounds
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Policy:
     roles: Mapping[Role, tuple[str, ...]]
     opd_teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     overrides: frozenset[str] = frozenset()
+    continue_cumulative: bool = True  # a rework continues the 35-hari-kerja clock
 
 
 # -- commands (imperative names) -----------------------------------------------------------
@@ -170,7 +172,8 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
     commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note)]
     if step.number == TEAM_STEP:
         commands.append(RecordTeam(event.team))
-        case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops)
+        case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops,
+                        case.spent)
     target = _target(step, outcome)
     if target is None:
         return Decision((*commands, CloseCase(accepted=step.number in main_path(sop))))
@@ -234,5 +237,23 @@ def _moves(sop: Sop, case: CaseView, step: Step, target: int) -> list[Command]:
 def _activate(step: Step, case: CaseView, policy: Policy, calendar: WorkCalendar,
               on: date) -> ActivateStep:
     who = holders(step, case, policy)
-    due = calendar.due_date(on, step.time.amount, step.time.unit.value) if step.time else None
-    return ActivateStep(step.number, who[0] if who else None, on, due)
+    return ActivateStep(step.number, who[0] if who else None, on,
+                        due_on(step, case, policy, calendar, on))
+
+
+def due_on(step: Step, case: CaseView, policy: Policy, calendar: WorkCalendar,
+           on: date) -> date | None:
+    """When a step activated on ``on`` is due; a cumulative standard counts past rounds.
+
+    Step 12 is "maksimal 35 hari kerja" for the whole development: after a rework (14
+    tidak) the days already spent are deducted, unless the office chose to restart the
+    clock (``[sla] development_clock = "restart"``). With nothing left it is due at once.
+    """
+    if step.time is None:
+        return None
+    amount = step.time.amount
+    if step.time.cumulative and policy.continue_cumulative:
+        amount -= case.spent.get(step.number, 0)
+        if amount <= 0:
+            return on
+    return calendar.due_date(on, amount, step.time.unit.value)

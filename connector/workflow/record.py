@@ -18,7 +18,7 @@ from connector.workflow.engine import (
     ReopenStep,
     StepClosed,
 )
-from connector.workflow.state import LOOPED, TEAM_RECORDED
+from connector.workflow.state import ACTIVATED, COMPLETED, LOOPED, TEAM_RECORDED
 
 
 def mark_processed(conn: Connection, change_key: str) -> None:
@@ -38,9 +38,10 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
         elif isinstance(c, CompleteStep):
             cases.upsert_case_step(conn, case.id, c.step, state=StepState.DONE,
                                    completed_on=event.on)
-            audit.append_audit(conn, case.id, actor, "step_completed", step_from=c.step,
+            audit.append_audit(conn, case.id, actor, COMPLETED, step_from=c.step,
                                step_to=_next_step(decision), journal_id=journal_id,
                                detail={"outcome": c.outcome.value, "note": c.note,
+                                       "on": event.on.isoformat(),
                                        "evidence": sorted(event.attachments)})
         elif isinstance(c, RecordTeam):
             audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
@@ -59,6 +60,10 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                    redmine_issue_id=created.get(c.step), started_on=c.start,
                                    due_on=c.due)
             cases.set_case_status(conn, case.id, CaseStatus.OPEN, current_step=c.step)
+            audit.append_audit(conn, case.id, "sop-connector", ACTIVATED, step_to=c.step,
+                               journal_id=journal_id,
+                               detail={"start": c.start.isoformat(), "assignee": c.assignee,
+                                       "due": c.due.isoformat() if c.due else None})
         elif isinstance(c, CloseCase):
             status = CaseStatus.CLOSED if c.accepted else CaseStatus.REJECTED
             cases.set_case_status(conn, case.id, status)

@@ -3,30 +3,42 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 from sqlalchemy import Connection, select
 
+from connector.calendar import WorkCalendar
 from connector.store import audit, cases
 from connector.store.schema import processed_changes
 from connector.workflow.engine import CaseView
 
 TEAM_RECORDED = "team_recorded"
 LOOPED = "loop"
+ACTIVATED = "step_activated"
+COMPLETED = "step_completed"
 
 
-def case_view(conn: Connection, case: cases.Case) -> CaseView:
-    """The engine's view of a case; team and loop counts come from its audit trail."""
+def case_view(conn: Connection, case: cases.Case, calendar: WorkCalendar) -> CaseView:
+    """The engine's view of a case, from its audit trail: team, loops, days spent."""
     trail = audit.list_audit(conn, case.id)
     team: tuple[str, ...] = ()
     loops: Counter[int] = Counter()
+    started: dict[int, date] = {}
+    spent: Counter[int] = Counter()
     for entry in trail:
         detail = entry.detail or {}
         if entry.action == TEAM_RECORDED:
             team = tuple(detail.get("logins", ()))
         elif entry.action == LOOPED and entry.step_from is not None:
             loops[entry.step_from] += 1
+        elif entry.action == ACTIVATED and entry.step_to is not None:
+            started[entry.step_to] = date.fromisoformat(detail["start"])
+        elif entry.action == COMPLETED and entry.step_from in started and "on" in detail:
+            begun = started.pop(entry.step_from)
+            spent[entry.step_from] += calendar.workdays_between(
+                begun, date.fromisoformat(detail["on"]))
     return CaseView(opd=case.opd, current_step=case.current_step or 0, team=team,
-                    loops=dict(loops))
+                    loops=dict(loops), spent=dict(spent))
 
 
 def is_processed(conn: Connection, change_key: str) -> bool:

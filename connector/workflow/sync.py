@@ -59,7 +59,8 @@ def policy_for(services: Services) -> Policy:
         roles=dict(settings.roles),
         opd_teams={code: a.tim_teknis for code, a in settings.opd.agencies.items()
                    if a.tim_teknis} or {},
-        overrides=frozenset(settings.role_overrides))
+        overrides=frozenset(settings.role_overrides),
+        continue_cumulative=settings.sla.development_clock == "continue")
 
 
 def sync_issue(services: Services, issue_id: int) -> None:
@@ -88,7 +89,7 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
     assert case is not None
     with services.engine.connect() as conn:
         pending = [j for j in snap.journals if not is_processed(conn, journal_key(j.id))]
-        view = case_view(conn, case)
+        view = case_view(conn, case, services.calendar)
     if not pending:
         return
     event, journal = _event(services, step, snap, pending)
