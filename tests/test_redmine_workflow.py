@@ -236,3 +236,23 @@ def test_a_change_made_while_the_service_was_stopped_is_picked_up_by_the_next_po
     assert poll_once(driver.services) >= 1  # the service is back: the next poll sees it
     driver.drain()
     assert driver.case().current_step == 3
+
+
+def test_an_overdue_step_is_noted_once_and_escalated_in_redmine(driver: CaseDriver) -> None:
+    from datetime import timedelta
+
+    from connector.deadlines.check import check_deadlines
+    from connector.store import cases
+
+    driver.open()
+    driver.walk([2, 3, 4])
+    [five] = cases.list_case_steps(driver.services.engine, driver.case().id, only=5)
+    assert five.due_on is not None
+    late = five.due_on + timedelta(days=7)
+    for _ in range(2):
+        check_deadlines(driver.services, late)
+    issue = driver.api("admin").issue.get(driver.step_issue(5),
+                                          include=["journals", "watchers"])
+    notes = [j.notes for j in issue.journals if j.notes and "Terlambat" in j.notes]
+    assert len(notes) == 1 and "Kepala Bidang TI (kabid)" in notes[0]
+    assert "Kepala Bidang" in {w.name for w in issue.watchers}

@@ -47,6 +47,26 @@ def register(main: click.Group) -> None:
                                      json.dumps(e.detail or {}, ensure_ascii=False,
                                                 sort_keys=True)))
 
+    @main.command("check-deadlines")
+    @config_option
+    @click.option("--today", metavar="DATE", default=None,
+                  help="Check as of this date (YYYY-MM-DD; default: today in the office).")
+    def check_deadlines(config_path: str | None, today: str | None) -> None:
+        """Warn before each step's due date and escalate overdue steps (run daily or hourly)."""
+        from datetime import date
+
+        from connector.bootstrap import bootstrap
+        from connector.deadlines.check import check_deadlines as check
+
+        try:
+            day = date.fromisoformat(today) if today else None
+        except ValueError as exc:
+            raise click.BadParameter(f"expected YYYY-MM-DD, got {today!r}",
+                                     param_hint="--today") from exc
+        report = check(bootstrap(settings_from(config_path)), day)
+        click.echo(f"{report.checked} langkah aktif diperiksa, {len(report.alerts)} "
+                   f"peringatan ditulis, {report.remaining_updated} sisa hari kerja diperbarui")
+
     @main.command()
     @config_option
     def poll(config_path: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -38,24 +39,31 @@ def _start_workers(services: Services, count: int,
     return threads
 
 
-def _poll_forever(services: Services, stop: threading.Event) -> None:
-    """Poll Redmine every ``poll_interval_seconds`` until stopped; outages are only logged."""
+def _every(seconds: int, task: Callable[[], object], stop: threading.Event, name: str) -> None:
+    """Run ``task`` every ``seconds`` until stopped; outages are only logged."""
     from connector.errors import ConnectorError
-    from connector.sync.poll import poll_once
 
-    log = logging.getLogger("connector.poll")
-    interval = services.settings.redmine.poll_interval_seconds
-    while not stop.wait(interval):
+    log = logging.getLogger(f"connector.{name}")
+    while not stop.wait(seconds):
         try:
-            poll_once(services)
+            task()
         except ConnectorError as exc:
-            log.warning("poll failed: %s", exc)
+            log.warning("%s failed: %s", name, exc)
 
 
 def _start_poller(services: Services, stop: threading.Event) -> None:
-    if services.settings.redmine.poll_interval_seconds > 0:
-        threading.Thread(target=_poll_forever, args=(services, stop), daemon=True,
-                         name="sop-poller").start()
+    """Poll Redmine and check deadlines periodically, in the background."""
+    from connector.deadlines.check import check_deadlines
+    from connector.sync.poll import poll_once
+
+    periodic = [(services.settings.redmine.poll_interval_seconds, "poll",
+                 lambda: poll_once(services)),
+                (services.settings.sla.check_interval_seconds, "check-deadlines",
+                 lambda: check_deadlines(services))]
+    for seconds, name, task in periodic:
+        if seconds > 0:
+            threading.Thread(target=_every, args=(seconds, task, stop, name), daemon=True,
+                             name=f"sop-{name}").start()
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -1,0 +1,1 @@
+"""Time standards: warnings before a step's due date, escalation after it."""

@@ -1,0 +1,103 @@
+"""check-deadlines: each threshold once, on the right day; overdue escalates; quiet days cost
+no Redmine call. Dates are real 2026 ones: step 12 from Senin 16 Maret is due Rabu 13 Mei."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from connector.bootstrap import Services
+from connector.deadlines.check import check_deadlines
+from connector.handlers import handlers_for
+from connector.store import cases, jobs
+from connector.store.schema import CaseStatus, StepState
+from tests.conftest import auth, sample_letter
+from tests.fakes import FakeTracker
+
+START, DUE = date(2026, 3, 16), date(2026, 5, 13)
+
+
+def _case_in_development(client, services: Services, nomor: str = "1/DINKES/2026") -> int:
+    answer = client.post("/webhooks/intake", json=sample_letter(nomor), headers=auth())
+    case_id = int(answer.get_json()["case_id"])
+    jobs.drain(services.engine, handlers_for(services), "w")
+    with services.engine.begin() as conn:
+        cases.upsert_case_step(conn, case_id, 2, state=StepState.DONE, completed_on=START)
+        cases.upsert_case_step(conn, case_id, 12, state=StepState.ACTIVE, started_on=START,
+                               due_on=DUE)
+        cases.set_case_status(conn, case_id, CaseStatus.OPEN, current_step=12)
+    return case_id
+
+
+def _step_issue(services: Services, case_id: int, step: int) -> int:
+    [row] = cases.list_case_steps(services.engine, case_id, only=step)
+    assert row.redmine_issue_id is not None
+    return row.redmine_issue_id
+
+
+@pytest.mark.parametrize("today, level, left", [
+    (date(2026, 4, 28), "10", 10),  # 29, 30 April; 4-8, 11-13 Mei
+    (date(2026, 5, 6), "5", 5),     # 7, 8, 11, 12, 13 Mei
+    (date(2026, 5, 12), "1", 1),
+])
+def test_each_threshold_is_written_once_on_its_day(
+        client, services: Services, fake_tracker: FakeTracker, today: date, level: str,
+        left: int) -> None:
+    case_id = _case_in_development(client, services)
+    before_day = check_deadlines(services, date(2026, 4, 27))
+    assert [a.level for a in before_day.alerts] == []
+    report = check_deadlines(services, today)
+    assert [(a.level, a.left) for a in report.alerts] == [(level, left)]
+    notes = fake_tracker.issues[_step_issue(services, case_id, 12)].notes
+    assert notes[-1].startswith("*Pengingat:*") and f"sisa {left} hari kerja" in notes[-1]
+    calls = fake_tracker.calls
+    again = check_deadlines(services, today)
+    assert again.alerts == [] and again.remaining_updated == 0
+    assert fake_tracker.calls == calls  # nothing new: not a single Redmine call
+
+
+def test_a_late_check_writes_only_the_most_urgent_threshold(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    case_id = _case_in_development(client, services)
+    report = check_deadlines(services, date(2026, 5, 8))  # 3 left: 10 and 5 both crossed
+    assert [a.level for a in report.alerts] == ["5"]
+    assert check_deadlines(services, date(2026, 5, 11)).alerts == []  # 2 left
+    assert [a.level for a in check_deadlines(services, date(2026, 5, 12)).alerts] == ["1"]
+    notes = fake_tracker.issues[_step_issue(services, case_id, 12)].notes
+    assert len([n for n in notes if "Pengingat" in n]) == 2
+
+
+def test_overdue_is_reported_once_and_escalated_to_the_kasi(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    case_id = _case_in_development(client, services)
+    # Kamis 14 Mei is Kenaikan Yesus Kristus and Jumat 15 Mei cuti bersama: Senin 18 Mei is
+    # the first working day after the due date.
+    report = check_deadlines(services, date(2026, 5, 18))
+    [alert] = report.alerts
+    assert (alert.level, alert.left) == ("terlambat", -1)
+    issue = fake_tracker.issues[_step_issue(services, case_id, 12)]
+    assert issue.watchers == {"kasi"}
+    assert "terlambat 1 hari kerja" in issue.notes[-1] and "kasi" in issue.notes[-1]
+    assert check_deadlines(services, date(2026, 5, 19)).alerts == []
+
+
+def test_remaining_days_are_kept_on_the_case(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    case_id = _case_in_development(client, services)
+    case = cases.get_case(services.engine, case_id)
+    assert case is not None and case.redmine_issue_id is not None
+    parent = fake_tracker.issues[case.redmine_issue_id]
+    check_deadlines(services, date(2026, 5, 6))
+    assert parent.fields["Sisa Hari Kerja"] == ("5",)
+    assert check_deadlines(services, date(2026, 5, 6)).remaining_updated == 0
+    check_deadlines(services, date(2026, 5, 7))
+    assert parent.fields["Sisa Hari Kerja"] == ("4",)
+
+
+def test_steps_without_time_standard_or_closed_cases_are_ignored(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    case_id = _case_in_development(client, services)
+    with services.engine.begin() as conn:
+        cases.set_case_status(conn, case_id, CaseStatus.CLOSED)
+    assert check_deadlines(services, date(2026, 12, 1)).alerts == []
