@@ -16,13 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from connector.bootstrap import bootstrap  # noqa: E402
-from connector.config import load_settings  # noqa: E402
-from connector.deadlines.check import check_deadlines  # noqa: E402
-from connector.store.schema import case_steps, cases  # noqa: E402
-from tests.conftest import write_config  # noqa: E402
+from connector.bootstrap import bootstrap
+from connector.config import load_settings
+from connector.deadlines.check import check_deadlines
+from connector.store.schema import case_steps, cases
+from tests.conftest import write_config
 
 TODAY, START, DUE = date(2026, 3, 20), date(2026, 3, 16), date(2026, 5, 13)
 
