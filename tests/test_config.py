@@ -20,7 +20,8 @@ from connector.sop.model import Role
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 SENTINEL = "SENTINEL-SECRET-123"
 KNOWN_ROLES = ", ".join(sorted(r.value for r in Role))
-KNOWN_SECTIONS = "server, database, redmine, gitlab, roles, opd, calendar, webhooks, sop"
+KNOWN_SECTIONS = ("server, database, redmine, gitlab, roles, opd, calendar, sla, dashboard, "
+                  "webhooks, sop")
 
 BASE = """\
 [redmine]
@@ -128,7 +129,7 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
     path = write(tmp_path / "full.toml", "\n".join(uncommented))
     for name in ("SOP_REDMINE_API_KEY", "SOP_INTAKE_TOKEN", "SOP_GITLAB_TOKEN",
                  "SOP_INTAKE_SIGNING_SECRET", "SOP_REDMINE_WEBHOOK_SECRET",
-                 "SOP_GITLAB_WEBHOOK_TOKEN"):
+                 "SOP_GITLAB_WEBHOOK_TOKEN", "SOP_DASHBOARD_TOKEN", "SOP_SESSION_SECRET"):
         monkeypatch.setenv(name, f"value-of-{name}")
     s = load_settings(path)
     assert s.gitlab is not None and s.gitlab.group == "diskominfo/aplikasi"

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connector.config.reader import Section
 from connector.config.settings import (
     CalendarSettings,
+    DashboardSettings,
     DatabaseSettings,
     GitLabSettings,
     OpdAgency,
@@ -28,7 +29,7 @@ from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
 SECTIONS = ("server", "database", "redmine", "gitlab", "roles", "opd", "calendar",
-            "sla", "webhooks", "sop")
+            "sla", "dashboard", "webhooks", "sop")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
 OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
@@ -96,6 +97,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         calendar=_calendar(s["calendar"]),
         webhooks=_webhooks(s["webhooks"], resolve),
         sla=_sla(s["sla"]),
+        dashboard=_dashboard(s["dashboard"], resolve),
         gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
     )
@@ -232,6 +234,16 @@ def _sla(sec: Section) -> SlaSettings:
         warn_hari_kerja=tuple(sorted(set(warn), reverse=True)),
         check_interval_seconds=sec.integer("check_interval_seconds",
                                            d.check_interval_seconds, minimum=0),
+    )
+
+
+def _dashboard(sec: Section, resolve: bool) -> DashboardSettings:
+    d = DashboardSettings()
+    return DashboardSettings(
+        access_token=sec.secret("access_token", required=False, resolve=resolve),
+        session_secret=sec.secret("session_secret", required=False, resolve=resolve),
+        redmine_login=sec.flag("redmine_login", d.redmine_login),
+        session_hours=sec.integer("session_hours", d.session_hours, minimum=1),
     )
 
 

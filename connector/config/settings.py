@@ -106,6 +106,16 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """Who may see the dashboard: Redmine accounts, or holders of a configured token."""
+
+    access_token: Secret | None = None
+    session_secret: Secret | None = None
+    redmine_login: bool = True
+    session_hours: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service needs, read once from one TOML file."""
 
@@ -119,6 +129,7 @@ class Settings:
     calendar: CalendarSettings
     webhooks: WebhookSettings
     sla: SlaSettings = SlaSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     gitlab: GitLabSettings | None = None
     sop_file: Path | None = None
 
