@@ -9,16 +9,19 @@ import pytest
 
 from connector.calendar import WorkCalendar
 from connector.sop.loader import load_default_sop
-from connector.sop.model import Role
+from connector.sop.model import Automation, DocumentKind, Role
 from connector.workflow.engine import (
+    SERVICE_ACTOR,
     ActivateStep,
     CancelStep,
     CaseView,
     CloseCase,
     CompleteStep,
     CountLoop,
+    DrawUpDocuments,
     Outcome,
     Policy,
+    ProvisionRepository,
     RecordTeam,
     RefuseCompletion,
     ReopenStep,
@@ -186,12 +189,53 @@ def test_step_14_tidak_reworks_from_12_and_counts() -> None:
     )
 
 
-def test_step_17_closes_the_case_accepted() -> None:
+def test_step_17_closed_by_hand_draws_up_the_berita_acara_and_closes_the_case() -> None:
     decision = decide(SOP, case(17), closed(17, "dev1"), POLICY, CAL)
     assert decision.commands == (
         CompleteStep(17, Outcome.DONE, "dev1", ""),
+        DrawUpDocuments(17, (DocumentKind.BERITA_ACARA,)),
         CloseCase(accepted=True),
     )
+
+
+def test_with_automation_the_service_draws_up_the_berita_acara_and_closes() -> None:
+    auto = replace(POLICY, automations=frozenset({Automation.BERITA_ACARA}))
+    decision = decide(SOP, case(16), closed(16, "kabid"), auto, CAL)
+    assert decision.commands == (
+        CompleteStep(16, Outcome.DONE, "kabid", ""),
+        ActivateStep(17, "dev1", MON, None),
+        DrawUpDocuments(17, (DocumentKind.BERITA_ACARA,)),
+        CompleteStep(17, Outcome.DONE, SERVICE_ACTOR, "", by_service=True),
+        CloseCase(accepted=True),
+    )
+
+
+def test_with_a_code_host_step_8_is_provisioned_and_left_at_once() -> None:
+    auto = replace(POLICY, automations=frozenset({Automation.PROVISION_REPOSITORY}))
+    decision = decide(SOP, case(6, team=("dev2",)), closed(6, "kabid"), auto, CAL)
+    assert decision.commands == (
+        CompleteStep(6, Outcome.YA, "kabid", ""),
+        ActivateStep(8, "kasi", MON, None),
+        ProvisionRepository(8),
+        CompleteStep(8, Outcome.DONE, SERVICE_ACTOR, "", by_service=True),
+        ActivateStep(9, "dev2", MON, date(2026, 3, 17)),
+    )
+
+
+def test_the_refusal_documents_are_drawn_up_when_step_7_is_done() -> None:
+    decision = decide(SOP, case(7), closed(7, "bidangti"), POLICY, CAL)
+    assert decision.commands[1:] == (
+        DrawUpDocuments(7, (DocumentKind.LAPORAN_KETIDAKTERSEDIAAN, DocumentKind.SURAT_OPD)),
+        CloseCase(accepted=False),
+    )
+
+
+def test_development_cannot_be_completed_with_deliverables_missing() -> None:
+    event = closed(12, "dev1", missing_deliverables=("Dokumentasi API: masih templat",))
+    decision = decide(SOP, case(12), event, POLICY, CAL)
+    assert decision.refused
+    assert "Dokumentasi API: masih templat" in decision.commands[0].note
+    assert not decide(SOP, case(12), closed(12, "dev1"), POLICY, CAL).refused
 
 
 def test_the_whole_happy_path_visits_every_main_step_once() -> None:

@@ -571,3 +571,26 @@ def test_the_fuzz_serializer_round_trips() -> None:
     assert parse_sop(_toml({"steps": [{"number": 1, "title": "t", "text": "x",
                                        "role": "bidang_ti", "terminal": True}]}),
                      source=SOURCE).steps[0].title == "t"
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('automation = "deploy"', "unknown automation 'deploy'; known: provision_repository, "
+                              "berita_acara"),
+    ('documents = ["kwitansi"]', "unknown documents 'kwitansi'; known: berita_acara, "
+                                 "laporan_ketidaktersediaan, surat_opd"),
+    ('gate = "review"', "unknown gate 'review'; known: deliverables"),
+])
+def test_unknown_automations_documents_and_gates_are_named(extra: str, expected: str) -> None:
+    assert problems_of(sop_toml(step(1, extra=extra))) == [f"{SOURCE}: step 1: {expected}"]
+
+
+def test_the_bundled_sop_marks_the_work_the_service_does() -> None:
+    from connector.sop.model import Automation, DocumentKind, Gate
+
+    sop = load_default_sop()
+    assert sop.step(8).automation is Automation.PROVISION_REPOSITORY
+    assert sop.step(17).automation is Automation.BERITA_ACARA
+    assert sop.step(17).documents == (DocumentKind.BERITA_ACARA,)
+    assert sop.step(7).documents == (DocumentKind.LAPORAN_KETIDAKTERSEDIAAN,
+                                     DocumentKind.SURAT_OPD)
+    assert sop.step(12).gate is Gate.DELIVERABLES

@@ -5,17 +5,29 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Mapping
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from connector.errors import SopError
-from connector.sop.model import Decision, Role, Sop, Step, TimeStandard, TimeUnit
+from connector.sop.model import (
+    Automation,
+    Decision,
+    DocumentKind,
+    Gate,
+    Role,
+    Sop,
+    Step,
+    TimeStandard,
+    TimeUnit,
+)
 
 DEFAULT_SOP = "sumbawa.toml"
+E = TypeVar("E", bound=StrEnum)
 _FOLLOWERS = ("next", "decision", "terminal")
 _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
-                        "requires_document", *_FOLLOWERS})
+                        "requires_document", "automation", "documents", "gate", *_FOLLOWERS})
 _TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
 
@@ -100,11 +112,30 @@ def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -
     requires_document = raw.get("requires_document", False)
     if not isinstance(requires_document, bool):
         problems.append(f"{where}: 'requires_document' must be true or false")
+    automation = _choice(raw, "automation", Automation, where, problems)
+    gate = _choice(raw, "gate", Gate, where, problems)
+    documents = tuple(_choice({"documents": kind}, "documents", DocumentKind, where, problems)
+                      for kind in _texts(raw, "documents", where, problems))
     if len(problems) > before or role is None:
         return None
     next_step, decision = follow
     return Step(number, title, text, role, inputs, outputs, time,
-                bool(requires_document), next_step, decision)
+                bool(requires_document), next_step, decision, automation,
+                tuple(d for d in documents if d is not None), gate)
+
+
+def _choice(raw: Mapping[str, Any], key: str, kind: type[E], where: str,
+            problems: list[str]) -> E | None:
+    """An optional value of an enumeration, named in the message when unknown."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(member.value for member in kind)
+        problems.append(f"{where}: unknown {key} {value!r}; known: {known}")
+        return None
 
 
 def _text(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> str:

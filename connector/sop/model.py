@@ -60,6 +60,27 @@ class TimeStandard:
         return f"maks. {text}" if self.cumulative else text
 
 
+class Automation(StrEnum):
+    """Work the service itself does for a step, when the step becomes active."""
+
+    PROVISION_REPOSITORY = "provision_repository"  # step 8: project, repository, wiki, team
+    BERITA_ACARA = "berita_acara"  # step 17: the Berita Acara Pekerjaan
+
+
+class DocumentKind(StrEnum):
+    """Documents the service draws up, with the step that produces them."""
+
+    BERITA_ACARA = "berita_acara"
+    LAPORAN_KETIDAKTERSEDIAAN = "laporan_ketidaktersediaan"
+    SURAT_OPD = "surat_opd"
+
+
+class Gate(StrEnum):
+    """A check that must pass before a step may be completed."""
+
+    DELIVERABLES = "deliverables"  # step 12: the seven deliverables exist and are filled in
+
+
 @dataclass(frozen=True)
 class Decision:
     """The two branches of a decision step (6, 11, 14 in the Sumbawa SOP)."""
@@ -82,6 +103,9 @@ class Step:
     requires_document: bool = False
     next: int | None = None
     decision: Decision | None = None
+    automation: Automation | None = None
+    documents: tuple[DocumentKind, ...] = ()  # drawn up when the step is completed
+    gate: Gate | None = None
 
     @property
     def is_terminal(self) -> bool:

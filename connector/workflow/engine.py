@@ -15,10 +15,11 @@ from datetime import date
 from enum import StrEnum
 
 from connector.calendar import WorkCalendar
-from connector.sop.model import Role, Sop, Step
+from connector.sop.model import Automation, DocumentKind, Gate, Role, Sop, Step
 from connector.workflow.paths import main_path, steps_between
 
 TEAM_STEP = 4  # "Kepala Seksi ... membentuk Tim Pengembangan Aplikasi Kominfo"
+SERVICE_ACTOR = "sop-connector"  # the actor of the steps the service performs itself
 
 
 class Outcome(StrEnum):
@@ -52,6 +53,7 @@ class StepClosed:
     on: date
     attachments: frozenset[str] = frozenset()
     team: tuple[str, ...] = ()  # the Tim Pengembang field, read at step 4
+    missing_deliverables: tuple[str, ...] = ()  # the gate's checklist of what is missing
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Policy:
     opd_teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     overrides: frozenset[str] = frozenset()
     continue_cumulative: bool = True  # a rework continues the 35-hari-kerja clock
+    automations: frozenset[Automation] = frozenset()  # the work the service can do itself
 
 
 # -- commands (imperative names) -----------------------------------------------------------
@@ -81,12 +84,28 @@ class RefuseCompletion:
 
 @dataclass(frozen=True)
 class CompleteStep:
-    """Record the step as done, with its outcome."""
+    """Record the step as done, with its outcome (``by_service``: close its subtask too)."""
 
     step: int
     outcome: Outcome
     actor: str | None
     note: str
+    by_service: bool = False
+
+
+@dataclass(frozen=True)
+class DrawUpDocuments:
+    """Produce the step's documents and attach them to the case (7: refusal, 17: BA)."""
+
+    step: int
+    kinds: tuple[DocumentKind, ...]
+
+
+@dataclass(frozen=True)
+class ProvisionRepository:
+    """Step 8: create the project, repository, wiki, members, milestone and hook."""
+
+    step: int
 
 
 @dataclass(frozen=True)
@@ -137,7 +156,7 @@ class CloseCase:
 
 
 Command = (RefuseCompletion | CompleteStep | ActivateStep | ReopenStep | CancelStep | RecordTeam
-           | CountLoop | CloseCase)
+           | CountLoop | CloseCase | DrawUpDocuments | ProvisionRepository)
 
 
 @dataclass(frozen=True)
@@ -174,12 +193,34 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
         commands.append(RecordTeam(event.team))
         case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops,
                         case.spent)
+    if step.documents:
+        commands.append(DrawUpDocuments(step.number, step.documents))
     target = _target(step, outcome)
     if target is None:
         return Decision((*commands, CloseCase(accepted=step.number in main_path(sop))))
     commands += _moves(sop, case, step, target)
-    commands.append(_activate(sop.step(target), case, policy, calendar, event.on))
+    commands += _enter(sop, case, target, policy, calendar, event.on)
     return Decision(tuple(commands))
+
+
+def _enter(sop: Sop, case: CaseView, target: int, policy: Policy, calendar: WorkCalendar,
+           on: date) -> list[Command]:
+    """Activate ``target``; a step the service performs itself is done and left at once."""
+    commands: list[Command] = []
+    while True:
+        step = sop.step(target)
+        commands.append(_activate(step, case, policy, calendar, on))
+        if step.automation is None or step.automation not in policy.automations:
+            return commands
+        if step.automation is Automation.PROVISION_REPOSITORY:
+            commands.append(ProvisionRepository(step.number))
+        else:
+            commands.append(DrawUpDocuments(step.number, step.documents))
+        commands.append(CompleteStep(step.number, Outcome.DONE, SERVICE_ACTOR, "", True))
+        if step.next is None:
+            commands.append(CloseCase(accepted=step.number in main_path(sop)))
+            return commands
+        target = step.next
 
 
 def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> str | None:
@@ -199,6 +240,10 @@ def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> s
         missing = "; ".join(step.outputs)
         return (f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada subtugas ini, "
                 "lalu selesaikan kembali.")
+    if step.gate is Gate.DELIVERABLES and event.missing_deliverables:
+        missing = "; ".join(event.missing_deliverables)
+        return (f"Deliverable belum lengkap, langkah {step.number} belum dapat diselesaikan: "
+                f"{missing}. Lengkapi di repositori (docs/) atau wiki, lalu selesaikan kembali.")
     if step.number == TEAM_STEP and not (event.team or case.team):
         return ("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim Pengembang' "
                 "subtugas ini, lalu selesaikan kembali.")
