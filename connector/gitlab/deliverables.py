@@ -1,0 +1,91 @@
+"""The step 12 gate: are the seven outputs of "Proses pengembangan aplikasi" there?
+
+SOP step 12 outputs "Aplikasi" and six documents. The application counts as present once
+the ``main`` branch holds a file that is not a seed (anything outside ``docs/``,
+``README.md``, ``CONTRIBUTING.md`` and top-level dot files such as ``.gitlab-ci.yml``). A
+document counts once its file under ``docs/`` or its wiki page exists, is not empty, and no
+longer holds ``SEED_MARKER``, the line the seed starts with. Reasons are in Indonesian for the
+Redmine note that ``checklist_note`` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gitlab.v4.objects import Project
+
+from connector.codehost import DeliverableStatus
+from connector.gitlab.client import found
+from connector.gitlab.seeds import BRANCH, DOCUMENTS, ROOT_FILES, SEED_MARKER, Document
+
+APPLICATION = "Aplikasi"
+
+
+def check(project: Project) -> list[DeliverableStatus]:
+    """One status per output of step 12, in the SOP's order."""
+    pages = project.wikis.list(with_content=1, get_all=True)
+    wiki = {str(page.title): str(getattr(page, "content", "")) for page in pages}
+    return [_application(project), *(_document(project, doc, wiki) for doc in DOCUMENTS)]
+
+
+def checklist_note(statuses: Iterable[DeliverableStatus]) -> str:
+    """A Markdown-style checklist, one line per output, for a Redmine note."""
+    lines = []
+    for status in statuses:
+        if status.present:
+            where = f" ({status.where})" if status.where else ""
+            lines.append(f"- [x] {status.name}{where}")
+        else:
+            lines.append(f"- [ ] {status.name}: {status.reason}")
+    return "\n".join(lines)
+
+
+def _application(project: Project) -> DeliverableStatus:
+    source = found(lambda: _first_source_file(project))
+    if source is None:
+        return DeliverableStatus(APPLICATION, False, None,
+                                 f"belum ada kode sumber di cabang {BRANCH}")
+    return DeliverableStatus(APPLICATION, True, source, "kode sumber sudah ada")
+
+
+def _first_source_file(project: Project) -> str | None:
+    """The first file of the tree that is not a seed; stops reading pages once found."""
+    entries: Iterable[Mapping[str, Any]] = project.repository_tree(
+        recursive=True, ref=BRANCH, iterator=True)
+    for entry in entries:
+        path = str(entry["path"])
+        if entry["type"] == "blob" and _is_source(path):
+            return path
+    return None
+
+
+def _is_source(path: str) -> bool:
+    return not (path.startswith(("docs/", ".")) or path in ROOT_FILES)
+
+
+def _document(project: Project, doc: Document, wiki: Mapping[str, str]) -> DeliverableStatus:
+    file_text = _file_text(project, doc.path)
+    page_text = wiki.get(doc.wiki_title) if doc.wiki_title else None
+    if _filled(file_text):
+        return DeliverableStatus(doc.name, True, doc.path, "sudah diisi")
+    if _filled(page_text):
+        return DeliverableStatus(doc.name, True, f"wiki: {doc.wiki_title}", "sudah diisi")
+    texts = [t for t in (file_text, page_text) if t is not None]
+    if any(SEED_MARKER in t for t in texts):
+        reason = "masih templat"
+    elif texts:
+        reason = "masih kosong"
+    else:
+        wiki_part = f" atau halaman wiki {doc.wiki_title}" if doc.wiki_title else ""
+        reason = f"belum ada ({doc.path}{wiki_part})"
+    return DeliverableStatus(doc.name, False, None, reason)
+
+
+def _file_text(project: Project, path: str) -> str | None:
+    current = found(lambda: project.files.get(file_path=path, ref=BRANCH))
+    return None if current is None else current.decode().decode("utf-8", "replace")
+
+
+def _filled(text: str | None) -> bool:
+    return text is not None and bool(text.strip()) and SEED_MARKER not in text

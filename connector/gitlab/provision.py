@@ -1,0 +1,133 @@
+"""GitLabCodeHost: the CodeHost port over GitLab's REST API (python-gitlab), SOP step 8.
+
+Provisioning is a list of parts (``PARTS``). Each part first reads what GitLab has and
+turns the difference into to-dos, each a short Indonesian line and the call that does it:
+``plan`` shows the lines, ``provision`` runs the calls. So a re-run after a crash anywhere,
+or after a timeout whose request GitLab did carry out, only completes what is missing
+(RELIABILITY promise 4), and a second run only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from typing import Any
+
+from gitlab.v4.objects import Project
+
+from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedProject
+from connector.config.secret import Secret
+from connector.errors import RemoteRejected
+from connector.gitlab import deliverables, parts
+from connector.gitlab.client import connect, found, translated_errors
+from connector.gitlab.naming import (
+    candidate_paths,
+    display_name,
+    is_ours,
+    marker_topic,
+    slugify,
+)
+
+PARTS = ("project", "files", "protection", "wiki", "members", "milestone", "hook")
+
+
+class GitLabCodeHost:
+    """One repository per case in ``group_path``, found again by the case's marker."""
+
+    def __init__(self, url: str, token: Secret | str, group_path: str, *,
+                 timeout: float = 30.0, ssl_verify: bool = True) -> None:
+        self._gl = connect(url, token, timeout=timeout, ssl_verify=ssl_verify)
+        self._url = url
+        self._group = group_path.strip("/")
+
+    def __repr__(self) -> str:
+        return f"GitLabCodeHost({self._url!r}, group={self._group!r})"
+
+    def plan(self, request: ProjectRequest) -> list[str]:
+        """Dry run, reads only: one line per thing ``provision`` would create or change."""
+        with translated_errors(f"planning the repository of {request.case_key}"):
+            project, path = self._find_project(request)
+            if project is None:
+                return [f"Buat proyek {self._group}/{path} (privat, cabang {parts.BRANCH}, "
+                        "wiki aktif)", *parts.fresh_plan(self._gl, request)]
+            return [line for name in PARTS[1:]
+                    for line, _ in parts.todo(name, self._gl, project, request)]
+
+    def provision(self, request: ProjectRequest, *,
+                  record_part: Callable[[str], None] | None = None) -> ProvisionedProject:
+        """Create whatever is missing, calling ``record_part(name)`` after each part."""
+        record = record_part or (lambda name: None)
+        with translated_errors(f"finding or creating the project of {request.case_key}"):
+            project, created = self._ensure_project(request)
+        changed = ["project"] if created else []
+        record("project")
+        for name in PARTS[1:]:
+            with translated_errors(f"provisioning {name} of {request.case_key}"):
+                todos = parts.todo(name, self._gl, project, request)
+                for _, call in todos:
+                    call()
+            if todos:
+                changed.append(name)
+            record(name)
+        return _provisioned(project, tuple(changed), request.hook_url)
+
+    def set_milestone_due(self, project: ProvisionedProject, title: str, due: date) -> None:
+        """Create the milestone ``title`` with ``due``, or move its due date."""
+        with translated_errors(f"setting the due date of milestone {title!r}"):
+            for _, call in parts.milestone_todo(self._lazy(project), title, due):
+                call()
+
+    def deliverables(self, project: ProvisionedProject) -> list[DeliverableStatus]:
+        """The state of each of step 12's seven outputs, read from the repository and wiki."""
+        with translated_errors(f"checking the deliverables of {project.path_with_namespace}"):
+            return deliverables.check(self._lazy(project))
+
+    def hooks_healthy(self, project: ProvisionedProject) -> bool:
+        """Our hook exists and GitLab has not auto-disabled it (``alert_status``)."""
+        with translated_errors(f"reading the hooks of {project.path_with_namespace}"):
+            hooks = self._lazy(project).hooks.list(get_all=True)
+        ours = [h for h in hooks if project.hook_url in (None, h.url)]
+        return bool(ours) and all(parts.hook_enabled(h.attributes) for h in ours)
+
+    def _lazy(self, project: ProvisionedProject) -> Project:
+        return self._gl.projects.get(project.id, lazy=True)
+
+    def _find_project(self, request: ProjectRequest) -> tuple[Project | None, str]:
+        """Our project (by marker topic, then by path), or None and the first free path."""
+        topic = marker_topic(request.case_key)
+        for listed in self._gl.projects.list(topic=topic, get_all=True):
+            in_group = str(listed.namespace["full_path"]).lower() == self._group.lower()
+            if in_group and is_ours(listed.attributes, request.case_key):
+                return listed, listed.path
+        for path in candidate_paths(slugify(request.slug_source)):
+            project = found(partial(self._gl.projects.get, f"{self._group}/{path}"))
+            if project is None:
+                return None, path
+            if is_ours(project.attributes, request.case_key):
+                return project, path
+        raise RemoteRejected(f"every path for {request.slug_source!r} in {self._group} is "
+                             "taken by other projects: choose another application name")
+
+    def _ensure_project(self, request: ProjectRequest) -> tuple[Project, bool]:
+        project, path = self._find_project(request)
+        if project is not None:
+            return project, False
+        group = self._gl.groups.get(self._group)
+        suffix = path.removeprefix(slugify(request.slug_source)).lstrip("-")
+        data: dict[str, Any] = {
+            "name": display_name(request.title, suffix), "path": path, "namespace_id": group.id,
+            "description": f"{request.description}\n\nKunci SOP: {request.case_key}",
+            "visibility": "private", "initialize_with_readme": True,
+            "default_branch": parts.BRANCH, "wiki_access_level": "enabled",
+            "topics": [marker_topic(request.case_key)],
+        }
+        return self._gl.projects.create(data), True
+
+
+def _provisioned(project: Project, changed: tuple[str, ...], hook_url: str) -> ProvisionedProject:
+    web_url = str(project.web_url)
+    return ProvisionedProject(id=int(project.id),
+                              path_with_namespace=str(project.path_with_namespace),
+                              web_url=web_url, wiki_url=f"{web_url}/-/wikis/home",
+                              created_parts=changed, hook_url=hook_url)

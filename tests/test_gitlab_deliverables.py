@@ -1,0 +1,134 @@
+"""The step 12 gate over GitLab: refuses untouched templates, accepts written documents.
+
+The repository and wiki are held by ``FakeGitLab`` behind strict ``responses`` mocks and
+read through GitLab's documented endpoints (Repository files, Repository tree, Wikis with
+``with_content=1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import responses
+
+from connector.codehost import DeliverableStatus, ProvisionedProject
+from connector.config.secret import Secret
+from connector.gitlab import GitLabCodeHost, checklist_note
+from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
+from tests.gitlab_stubs import (
+    BASE,
+    DELIVERABLE_ROUTES,
+    GROUP,
+    FakeGitLab,
+    sample_request,
+    url,
+    wiki_json,
+)
+
+PATH = "sistem-informasi-posyandu"
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def host() -> GitLabCodeHost:
+    return GitLabCodeHost(BASE, Secret("glpat-test"), GROUP)
+
+
+@pytest.fixture
+def fake() -> FakeGitLab:
+    """A project just after step 8: every seed committed and every wiki page created."""
+    fake = FakeGitLab()
+    project = fake.add_project(PATH)
+    seeds = render_seeds(sample_request(), path_with_namespace=project["path_with_namespace"],
+                         web_url=project["web_url"])
+    fake.commit(project["id"], "Berkas awal", seeds.files)
+    fake.wikis[project["id"]] = {t: wiki_json(t, text) for t, text in seeds.wiki.items()}
+    return fake
+
+
+def provisioned(fake: FakeGitLab) -> ProvisionedProject:
+    project = fake.only_project()
+    return ProvisionedProject(project["id"], project["path_with_namespace"],
+                              project["web_url"], project["web_url"] + "/-/wikis/home")
+
+
+def test_untouched_templates_are_refused(host: GitLabCodeHost, fake: FakeGitLab,
+                                         rsps: responses.RequestsMock) -> None:
+    fake.install(rsps, DELIVERABLE_ROUTES)
+    statuses = host.deliverables(provisioned(fake))
+    assert not any(s.present for s in statuses)
+    assert checklist_note(statuses) == "\n".join([
+        "- [ ] Aplikasi: belum ada kode sumber di cabang main",
+        "- [ ] Dokumentasi dan hasil analisis: masih templat",
+        "- [ ] Dokumentasi pengembangan: masih templat",
+        "- [ ] Dokumentasi Pengujian: masih templat",
+        "- [ ] Petunjuk Instalasi: masih templat",
+        "- [ ] Petunjuk Penggunaan: masih templat",
+        "- [ ] Dokumentasi API: masih templat",
+    ])
+    assert all(c.request.method == "GET" for c in rsps.calls)
+
+
+def without_marker(text: str) -> str:
+    return text.replace(SEED_MARKER + "\n", "") + "\nDiisi oleh tim.\n"
+
+
+def test_written_documents_and_code_are_accepted(host: GitLabCodeHost, fake: FakeGitLab,
+                                                 rsps: responses.RequestsMock) -> None:
+    pid = fake.only_project()["id"]
+    files = fake.repos[pid].files
+    fake.commit(pid, "Kode aplikasi dan petunjuk instalasi", {
+        "src/app.py": "print('posyandu')\n", ".gitlab-ci.yml": "test: {}\n",
+        "docs/petunjuk-instalasi.md": without_marker(files["docs/petunjuk-instalasi.md"][0]),
+    })
+    page = fake.wikis[pid]["Dokumentasi API"]
+    fake.wikis[pid]["Dokumentasi API"] = wiki_json("Dokumentasi API",
+                                                   without_marker(page["content"]))
+    fake.commit(pid, "Kosongkan", {"docs/petunjuk-penggunaan.md": "\n"})
+    del files["docs/dokumentasi-pengembangan.md"]
+    fake.install(rsps, DELIVERABLE_ROUTES)
+    statuses = host.deliverables(provisioned(fake))
+    assert statuses[0] == DeliverableStatus("Aplikasi", True, "src/app.py",
+                                            "kode sumber sudah ada")
+    assert checklist_note(statuses) == "\n".join([
+        "- [x] Aplikasi (src/app.py)",
+        "- [ ] Dokumentasi dan hasil analisis: masih templat",
+        "- [ ] Dokumentasi pengembangan: belum ada (docs/dokumentasi-pengembangan.md)",
+        "- [ ] Dokumentasi Pengujian: masih templat",
+        "- [x] Petunjuk Instalasi (docs/petunjuk-instalasi.md)",
+        "- [ ] Petunjuk Penggunaan: masih templat",  # the wiki page still is the template
+        "- [x] Dokumentasi API (wiki: Dokumentasi API)",
+    ])
+
+
+def test_every_output_written_opens_the_gate(host: GitLabCodeHost, fake: FakeGitLab,
+                                             rsps: responses.RequestsMock) -> None:
+    pid = fake.only_project()["id"]
+    files = fake.repos[pid].files
+    fake.commit(pid, "Selesai", {"app/main.go": "package main\n", **{
+        doc.path: without_marker(files[doc.path][0]) for doc in DOCUMENTS}})
+    fake.install(rsps, DELIVERABLE_ROUTES)
+    statuses = host.deliverables(provisioned(fake))
+    assert [s.name for s in statuses] == ["Aplikasi", *(doc.name for doc in DOCUMENTS)]
+    assert all(s.present for s in statuses)
+    assert [s.where for s in statuses[1:]] == [doc.path for doc in DOCUMENTS]
+
+
+def test_an_empty_repository_has_no_application(host: GitLabCodeHost,
+                                                rsps: responses.RequestsMock) -> None:
+    rsps.get(url("/projects/42/wikis"), json=[])
+    rsps.get(url("/projects/42/repository/tree"), status=404,
+             json={"message": "404 Tree Not Found"})
+    for doc in DOCUMENTS:
+        rsps.get(url(f"/projects/42/repository/files/{doc.path.replace('/', '%2F')}"),
+                 status=404, json={"message": "404 File Not Found"})
+    statuses = host.deliverables(ProvisionedProject(42, f"{GROUP}/{PATH}", "", ""))
+    assert statuses[0].reason == "belum ada kode sumber di cabang main"
+    assert statuses[4].reason == (
+        "belum ada (docs/petunjuk-instalasi.md atau halaman wiki Petunjuk Instalasi)")
