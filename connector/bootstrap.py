@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from connector.calendar import WorkCalendar
+from connector.codehost import CodeHost
 from connector.config.settings import Settings
 from connector.sop.loader import load_sop
 from connector.sop.model import Sop
@@ -31,6 +32,7 @@ class Services:
     sop: Sop
     calendar: WorkCalendar
     clock: Callable[[], datetime] = _utc_now
+    codehost: CodeHost | None = None
 
     def today(self) -> date:
         """Today in the office's time zone (a case arriving at 07:00 WITA is that day's)."""
@@ -48,9 +50,21 @@ def calendar_for(settings: Settings) -> WorkCalendar:
                         extra_workdays=c.extra_workdays)
 
 
+def codehost_for(settings: Settings) -> CodeHost | None:
+    """GitLab when ``[gitlab]`` is configured; None leaves step 8 to people."""
+    gitlab = settings.gitlab
+    if gitlab is None or gitlab.token is None:
+        return None
+    from connector.gitlab import GitLabCodeHost
+
+    return GitLabCodeHost(gitlab.url, gitlab.token, gitlab.group,
+                          timeout=gitlab.timeout_seconds, ssl_verify=gitlab.verify_tls)
+
+
 def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
-              clock: Callable[[], datetime] = _utc_now) -> Services:
-    """Build the services from settings; tests pass a fake tracker or a frozen clock."""
+              clock: Callable[[], datetime] = _utc_now,
+              codehost: CodeHost | None = None) -> Services:
+    """Build the services from settings; tests pass fakes, a frozen clock or a code host."""
     engine = make_engine(settings.database.url)
     import connector.store.locks  # noqa: F401  (registers its table before create_all)
 
@@ -60,4 +74,5 @@ def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
 
         tracker = RedmineTracker(settings.redmine)
     return Services(settings=settings, engine=engine, tracker=tracker,
-                    sop=load_sop(settings.sop_file), calendar=calendar_for(settings), clock=clock)
+                    sop=load_sop(settings.sop_file), calendar=calendar_for(settings), clock=clock,
+                    codehost=codehost or codehost_for(settings))

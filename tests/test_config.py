@@ -124,7 +124,8 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
     text = EXAMPLE.read_text("utf-8")
     skip = ("# api_key_file", "# file = ")  # an alternative to api_key_env; needs a file
     uncommented = [
-        line[2:] if re.match(r"# (\[gitlab\]|[a-z_]+ = )", line) and not line.startswith(skip)
+        line[2:] if re.match(r"# (\[gitlab(\.users)?\]|[a-z_]+ = )", line)
+        and not line.startswith(skip)
         else line for line in text.splitlines()]
     path = write(tmp_path / "full.toml", "\n".join(uncommented))
     for name in ("SOP_REDMINE_API_KEY", "SOP_INTAKE_TOKEN", "SOP_GITLAB_TOKEN",
@@ -133,6 +134,7 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
         monkeypatch.setenv(name, f"value-of-{name}")
     s = load_settings(path)
     assert s.gitlab is not None and s.gitlab.group == "diskominfo/aplikasi"
+    assert s.gitlab.username_for("kasi") == "ahmad.kasi" and s.gitlab.username_for("x") == "x"
     assert s.gitlab.token is not None
     assert s.gitlab.token.reveal() == "value-of-SOP_GITLAB_TOKEN"
     assert s.webhooks.gitlab_token is not None and s.webhooks.intake_signing_secret is not None

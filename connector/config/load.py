@@ -153,10 +153,27 @@ def _redmine(sec: Section, resolve: bool) -> RedmineSettings:
 
 
 def _gitlab(sec: Section, resolve: bool) -> GitLabSettings:
+    d = GitLabSettings(url="", token=None, group="")
+    users: dict[str, str] = {}
+    for login, username in sec.table("users").items():
+        if isinstance(username, str) and username.strip():
+            users[str(login)] = username.strip()
+        else:
+            sec.problems.append(f"{sec.file}: [gitlab.users] {login}: expected a GitLab "
+                                f"username, got {username!r}")
     return GitLabSettings(
         url=sec.text("url").rstrip("/"),
         token=sec.secret("token", required=True, resolve=resolve),
         group=sec.text("group"),
+        users=users,
+        hook_url=sec.text("hook_url", d.hook_url) if "hook_url" in sec.data else d.hook_url,
+        milestone_title=sec.text("milestone_title", d.milestone_title),
+        service_username=sec.text("service_username", d.service_username)
+        if "service_username" in sec.data else d.service_username,
+        note_interval_minutes=sec.integer("note_interval_minutes", d.note_interval_minutes,
+                                          minimum=0),
+        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
+        verify_tls=sec.flag("verify_tls", d.verify_tls),
     )
 
 

@@ -57,6 +57,17 @@ class GitLabSettings:
     url: str
     token: Secret | None
     group: str
+    users: Mapping[str, str] = field(default_factory=dict)  # Redmine login -> GitLab username
+    hook_url: str = ""  # default: <server.public_url>/webhooks/gitlab
+    milestone_title: str = "Pengembangan Aplikasi"
+    service_username: str = ""  # events caused by this GitLab user are ignored
+    note_interval_minutes: int = 60
+    timeout_seconds: int = 30
+    verify_tls: bool = True
+
+    def username_for(self, login: str) -> str:
+        """The GitLab username of a Redmine login (the same name unless mapped)."""
+        return self.users.get(login, login)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from connector.store.jobs import (
 from connector.store.schema import CaseStatus, JobStatus, StepState
 
 # Imported for their tables, which they add to the shared ``metadata`` that ``create_all`` uses.
-from connector.store import cursors, locks  # isort: skip
+from connector.store import cursors, locks, projects  # isort: skip
 
 __all__ = [
     "AuditEntry",
@@ -97,6 +97,7 @@ __all__ = [
     "mark_change_processed",
     "new_worker_id",
     "ping",
+    "projects",
     "queue_stats",
     "record_inbox",
     "record_intake",

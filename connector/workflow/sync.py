@@ -11,25 +11,29 @@ twice. One case advances in one worker at a time (a lease in the store).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connector.bootstrap import Services
+from connector.codehost import ProvisionedProject
 from connector.intake.adopt import adopt_case, is_letter_issue
 from connector.intake.open_case import FIELD, step_draft
 from connector.rendering import redmine_env
+from connector.sop.model import Automation, Gate
 from connector.store import cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
 from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
-from connector.workflow import record
+from connector.workflow import automation, record
 from connector.workflow.engine import (
     ActivateStep,
     CancelStep,
+    CaseView,
     CloseCase,
     CompleteStep,
     CountLoop,
     Decision,
     Policy,
+    ProvisionRepository,
     RecordTeam,
     RefuseCompletion,
     ReopenStep,
@@ -60,7 +64,8 @@ def policy_for(services: Services) -> Policy:
         opd_teams={code: a.tim_teknis for code, a in settings.opd.agencies.items()
                    if a.tim_teknis} or {},
         overrides=frozenset(settings.role_overrides),
-        continue_cumulative=settings.sla.development_clock == "continue")
+        continue_cumulative=settings.sla.development_clock == "continue",
+        automations=frozenset({Automation.PROVISION_REPOSITORY} if services.codehost else ()))
 
 
 def sync_issue(services: Services, issue_id: int) -> None:
@@ -95,8 +100,9 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
     event, journal = _event(services, step, snap, pending)
     outcome = None
     if event is not None and journal is not None and case.status is CaseStatus.OPEN:
+        event = _with_gate(services, case, event)
         decision = decide(services.sop, view, event, policy_for(services), services.calendar)
-        outcome = _carry_out(services, case, decision, event)
+        outcome = _carry_out(services, case, view, decision, event)
     with services.engine.begin() as conn:
         for entry in pending:
             record.mark_processed(conn, journal_key(entry.id))
@@ -125,13 +131,38 @@ def _event(services: Services, step: int, snap: IssueSnapshot,
     return event, latest
 
 
+def _with_gate(services: Services, case: cases.Case, event: StepClosed) -> StepClosed:
+    """Add the deliverables checklist to a completion of a gated step (12)."""
+    step = services.sop.step(event.step)
+    closing_done = event.status in services.settings.redmine.done_statuses
+    if step.gate is not Gate.DELIVERABLES or not closing_done:
+        return event
+    return replace(event, missing_deliverables=automation.missing_deliverables(services, case.id))
+
+
 @dataclass
 class _Outcome:
     decision: Decision
     created: dict[int, int] = field(default_factory=dict)  # step -> issue id created now
+    project: ProvisionedProject | None = None
+    documents: list[str] = field(default_factory=list)  # file names attached
 
 
-def _carry_out(services: Services, case: cases.Case, decision: Decision,
+def _close_for_service(services: Services, issue: TrackedIssue | None, command: CompleteStep,
+                       outcome: _Outcome) -> None:
+    """Close a step the service performed, with a note saying what it did."""
+    redmine = services.settings.redmine
+    if issue is None and command.step in outcome.created:
+        issue = services.tracker.snapshot(outcome.created[command.step]).issue
+    if issue is None:
+        return
+    step = services.sop.step(command.step)
+    note = redmine_env(redmine.text_formatting).get_template("redmine/automation_note.j2")
+    _set(services, issue, IssueChanges(status=redmine.done_statuses[0], notes=note.render(
+        project=outcome.project, documents=outcome.documents, role=step.role.label)))
+
+
+def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
                event: StepClosed) -> _Outcome:
     """Make Redmine show the decision, skipping what it already shows."""
     assert case.redmine_issue_id is not None
@@ -158,6 +189,13 @@ def _carry_out(services: Services, case: cases.Case, decision: Decision,
                     notes="Tidak dilaksanakan: permohonan tidak dapat dipenuhi."))
         elif isinstance(command, ActivateStep):
             _activate(services, case, command, by_number, outcome)
+            gated = services.sop.step(command.step).gate is Gate.DELIVERABLES
+            if command.due is not None and gated:
+                automation.set_development_due(services, case.id, command.due)
+        elif isinstance(command, ProvisionRepository):
+            outcome.project = automation.provision(services, case, view)
+        elif isinstance(command, CompleteStep) and command.by_service:
+            _close_for_service(services, by_number.get(command.step), command, outcome)
         elif isinstance(command, CloseCase):
             status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
             tracker.change_issue(case.redmine_issue_id, IssueChanges(status=status))

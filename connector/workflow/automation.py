@@ -1,0 +1,102 @@
+"""The work the service does itself for a step: provisioning (8), the gate (12), the milestone.
+
+Each function is idempotent: provisioning looks every part up before creating it, and the
+case's project is linked in the store only once, so a job redone after a crash finishes
+what is missing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connector.bootstrap import Services
+from connector.codehost import ProjectRequest, ProvisionedProject
+from connector.config.secret import Secret
+from connector.errors import RemoteRejected
+from connector.gitlab.deliverables import checklist_note
+from connector.sop.model import Role
+from connector.store import audit, cases
+from connector.store.projects import CaseProject, link_project, project_of_case
+from connector.workflow.engine import CaseView
+
+
+def provision(services: Services, case: cases.Case, view: CaseView) -> ProvisionedProject:
+    """Step 8: the case's repository, wiki, members, milestone and hook; then link it."""
+    assert services.codehost is not None and services.settings.gitlab is not None
+    gitlab = services.settings.gitlab
+    request = ProjectRequest(
+        case_key=case.case_key, slug_source=case.nama_aplikasi,
+        title=case.nama_aplikasi,
+        description=f"Aplikasi {case.nama_aplikasi} untuk {_opd_name(services, case.opd)}",
+        opd_name=_opd_name(services, case.opd), nomor_surat=case.nomor_surat,
+        tanggal_surat=_letter_date(case), milestone_title=gitlab.milestone_title,
+        team_usernames=tuple(gitlab.username_for(login) for login in view.team),
+        maintainer_usernames=tuple(gitlab.username_for(login) for login in
+                                   services.settings.roles.get(Role.KEPALA_SEKSI_APLIKASI, ())),
+        milestone_due=None, hook_url=_hook_url(services), hook_token=_hook_token(services))
+
+    def record_part(part: str) -> None:
+        with services.engine.begin() as conn:
+            audit.append_audit(conn, case.id, "sop-connector", "provisioned_part",
+                               step_from=8, detail={"part": part})
+
+    project = services.codehost.provision(request, record_part=record_part)
+    with services.engine.begin() as conn:
+        link_project(conn, CaseProject(case.id, project.id, project.path_with_namespace,
+                                       project.web_url, project.wiki_url))
+    return project
+
+
+def project_for(services: Services, case_id: int) -> ProvisionedProject | None:
+    """The case's provisioned project as the code host port knows it."""
+    linked = project_of_case(services.engine, case_id)
+    if linked is None:
+        return None
+    return ProvisionedProject(linked.project_id, linked.path, linked.web_url, linked.wiki_url,
+                              hook_url=_hook_url(services))
+
+
+def missing_deliverables(services: Services, case_id: int) -> tuple[str, ...]:
+    """The gate's checklist lines of what is missing; empty when all is there (or no host)."""
+    project = project_for(services, case_id)
+    if services.codehost is None or project is None:
+        return ()
+    statuses = services.codehost.deliverables(project)
+    if all(status.present for status in statuses):
+        return ()
+    return tuple(line for line in checklist_note(statuses).splitlines() if line.strip())
+
+
+def set_development_due(services: Services, case_id: int, due: date) -> None:
+    """The development milestone carries step 12's due date."""
+    project = project_for(services, case_id)
+    if services.codehost is not None and project is not None \
+            and services.settings.gitlab is not None:
+        services.codehost.set_milestone_due(project, services.settings.gitlab.milestone_title,
+                                            due)
+
+
+def _opd_name(services: Services, code: str) -> str:
+    agency = services.settings.opd.agencies.get(code)
+    return agency.name if agency else code
+
+
+def _letter_date(case: cases.Case) -> date:
+    try:
+        return date.fromisoformat(str(case.letter.get("tanggal_surat", "")))
+    except ValueError:
+        return case.created_at.date()
+
+
+def _hook_url(services: Services) -> str:
+    gitlab = services.settings.gitlab
+    configured = gitlab.hook_url if gitlab else ""
+    return configured or f"{services.settings.server.public_url}/webhooks/gitlab"
+
+
+def _hook_token(services: Services) -> Secret:
+    token = services.settings.webhooks.gitlab_token
+    if token is None:
+        raise RemoteRejected("[webhooks] gitlab_token_env is required to provision GitLab "
+                             "hooks (the token GitLab sends back in X-Gitlab-Token)")
+    return token

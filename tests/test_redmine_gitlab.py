@@ -1,0 +1,97 @@
+"""Issue 5 end to end: the real Redmine, and the GitLab adapter under ``responses``.
+
+A case goes through step 8 (provisioned by the service in GitLab), is planned and approved,
+and at step 12 the deliverables gate first refuses (the seeded templates are untouched),
+then allows once the team has written the documents and the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from connector.bootstrap import bootstrap
+from connector.config import load_settings
+from connector.gitlab.seeds import DOCUMENTS
+from connector.store import cases
+from connector.store.projects import project_of_case
+from tests.conftest import INTAKE_TOKEN, write_config
+from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
+from tests.workflow_driver import CaseDriver
+
+pytestmark = pytest.mark.redmine
+GITLAB = f"""gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
+
+[gitlab]
+url = "{BASE}"
+token_env = "SOP_TEST_GITLAB_TOKEN"
+group = "{GROUP}"
+hook_url = "{HOOK_URL}"
+"""
+
+
+@pytest.fixture
+def gitlab_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                redmine: Any) -> Iterator[tuple[CaseDriver, FakeGitLab]]:
+    from webhooks import create_app
+
+    for name, value in {"SOP_TEST_REDMINE_KEY": redmine.admin_key,
+                        "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN,
+                        "SOP_TEST_GITLAB_TOKEN": "glpat-test-token",
+                        "SOP_TEST_GITLAB_HOOK": "hook-secret-0123456789"}.items():
+        monkeypatch.setenv(name, value)
+    services = bootstrap(load_settings(write_config(tmp_path, redmine_url=redmine.url,
+                                                    extra=GITLAB)))
+    fake = FakeGitLab(users=("dev1", "dev2", "kasi"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru(redmine.url)
+        fake.install(rsps, ROUTES)
+        yield CaseDriver(services, redmine, create_app(services).test_client()), fake
+    services.engine.dispose()
+
+
+def _fill_deliverables(fake: FakeGitLab, pid: int) -> None:
+    """The team writes every document and the application's code, and pushes."""
+    files = {document.path: f"# {document.name}\n\nIsi lengkap.\n" for document in DOCUMENTS}
+    files["src/app.py"] = "print('SI Puskesmas')\n"
+    fake.commit(pid, "Dokumentasi dan kode aplikasi", files)
+
+
+def test_step_8_provisions_gitlab_and_the_gate_refuses_then_allows(
+        gitlab_case: tuple[CaseDriver, FakeGitLab]) -> None:
+    driver, fake = gitlab_case
+    driver.open()
+    driver.walk([2, 3, 4, 5, 6])
+    case = driver.case()
+    assert case.current_step == 9
+    project = fake.only_project()
+    assert project["path_with_namespace"] == f"{GROUP}/si-puskesmas"
+    eight = driver.remote(8)
+    assert eight.status.name == "Closed"
+    assert project["web_url"] in list(eight.journals)[-1].notes
+    linked = project_of_case(driver.services.engine, case.id)
+    assert linked is not None and linked.project_id == project["id"]
+    assert {m["username"] for m in fake.members[project["id"]].values()} >= {"dev1", "dev2"}
+    assert [h["url"] for h in fake.hooks[project["id"]]] == [HOOK_URL]
+
+    driver.walk([9, 10, 11])
+    [twelve] = cases.list_case_steps(driver.services.engine, case.id, only=12)
+    [milestone] = fake.milestones[project["id"]]
+    assert twelve.due_on is not None and milestone["due_date"] == twelve.due_on.isoformat()
+
+    driver.act(12)
+    driver.sync(12)
+    refused = driver.remote(12)
+    assert refused.status.name == "In Progress"
+    assert "Deliverable belum lengkap" in list(refused.journals)[-1].notes
+    assert driver.case().current_step == 12
+
+    _fill_deliverables(fake, project["id"])
+    driver.act(12)
+    driver.sync(12)
+    assert driver.case().current_step == 13
+    assert len(fake.projects) == 1  # nothing provisioned twice along the way
