@@ -11,6 +11,7 @@ from connector import __version__
 from connector.cli import (
     calendar_commands,
     case_commands,
+    codehost_commands,
     redmine_commands,
     service_commands,
     sop_commands,
@@ -46,5 +47,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
-               case_commands):
+               case_commands, codehost_commands):
     module.register(main)

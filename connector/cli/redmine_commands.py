@@ -8,6 +8,7 @@ import click
 
 from connector.cli.context import config_option, settings_from
 from connector.config.settings import Settings
+from connector.redmine.doctor import Problem
 from connector.redmine.schema import (
     DEFAULT_CUSTOM_FIELDS,
     DEFAULT_STATUSES,
@@ -48,6 +49,24 @@ def schema_for(settings: Settings) -> RedmineSchema:
     )
 
 
+def _gitlab_problems(settings: Settings) -> list[Problem]:
+    """GitLab hooks that GitLab has disabled after failed deliveries (it does so silently)."""
+    if settings.gitlab is None:
+        return []
+    from connector.bootstrap import bootstrap
+    from connector.errors import ConnectorError
+    from connector.workflow.automation import check_hooks
+
+    try:
+        broken = check_hooks(bootstrap(settings))
+    except ConnectorError as exc:
+        return [Problem(f"GitLab {settings.gitlab.url} cannot be checked: {exc}",
+                        "check [gitlab] url, token_env and the network to GitLab")]
+    return [Problem(f"the GitLab hook of {path} is disabled",
+                    f"in GitLab, {path} > Settings > Webhooks: fix the failing hook and "
+                    "re-enable it (or run `sop-connector provision CASE`)") for path in broken]
+
+
 def register(main: click.Group) -> None:
     """Add ``redmine-setup`` and ``doctor`` to the main command."""
 
@@ -73,6 +92,7 @@ def register(main: click.Group) -> None:
         assert settings.redmine.api_key is not None
         problems = check_redmine(settings.redmine.url, settings.redmine.api_key.reveal(),
                                  schema_for(settings), all_logins(settings))
+        problems += _gitlab_problems(settings)
         if not problems:
             click.echo(f"ok: Redmine {settings.redmine.url} is ready for sop-connector")
             return

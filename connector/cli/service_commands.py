@@ -55,11 +55,14 @@ def _start_poller(services: Services, stop: threading.Event) -> None:
     """Poll Redmine and check deadlines periodically, in the background."""
     from connector.deadlines.check import check_deadlines
     from connector.sync.poll import poll_once
+    from connector.workflow.automation import check_hooks
 
     periodic = [(services.settings.redmine.poll_interval_seconds, "poll",
                  lambda: poll_once(services)),
                 (services.settings.sla.check_interval_seconds, "check-deadlines",
-                 lambda: check_deadlines(services))]
+                 lambda: check_deadlines(services)),
+                (services.settings.sla.check_interval_seconds, "check-hooks",
+                 lambda: check_hooks(services))]
     for seconds, name, task in periodic:
         if seconds > 0:
             threading.Thread(target=_every, args=(seconds, task, stop, name), daemon=True,

@@ -20,11 +20,11 @@ from connector.store.projects import CaseProject, link_project, project_of_case
 from connector.workflow.engine import CaseView
 
 
-def provision(services: Services, case: cases.Case, view: CaseView) -> ProvisionedProject:
-    """Step 8: the case's repository, wiki, members, milestone and hook; then link it."""
-    assert services.codehost is not None and services.settings.gitlab is not None
+def project_request(services: Services, case: cases.Case, view: CaseView) -> ProjectRequest:
+    """What step 8 asks of the code host for this case."""
+    assert services.settings.gitlab is not None
     gitlab = services.settings.gitlab
-    request = ProjectRequest(
+    return ProjectRequest(
         case_key=case.case_key, slug_source=case.nama_aplikasi,
         title=case.nama_aplikasi,
         description=f"Aplikasi {case.nama_aplikasi} untuk {_opd_name(services, case.opd)}",
@@ -34,6 +34,12 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
         maintainer_usernames=tuple(gitlab.username_for(login) for login in
                                    services.settings.roles.get(Role.KEPALA_SEKSI_APLIKASI, ())),
         milestone_due=None, hook_url=_hook_url(services), hook_token=_hook_token(services))
+
+
+def provision(services: Services, case: cases.Case, view: CaseView) -> ProvisionedProject:
+    """Step 8: the case's repository, wiki, members, milestone and hook; then link it."""
+    assert services.codehost is not None
+    request = project_request(services, case, view)
 
     def record_part(part: str) -> None:
         with services.engine.begin() as conn:
@@ -74,6 +80,34 @@ def set_development_due(services: Services, case_id: int, due: date) -> None:
             and services.settings.gitlab is not None:
         services.codehost.set_milestone_due(project, services.settings.gitlab.milestone_title,
                                             due)
+
+
+UNHEALTHY_HOOKS = "gitlab_hooks_unhealthy"
+
+
+def check_hooks(services: Services) -> list[str]:
+    """Projects of open cases whose hook GitLab has disabled; remembered for /healthz."""
+    from sqlalchemy import select
+
+    from connector.store.cursors import set_cursor
+    from connector.store.projects import case_projects
+    from connector.store.schema import CaseStatus
+    from connector.store.schema import cases as case_rows
+
+    if services.codehost is None:
+        return []
+    with services.engine.connect() as conn:
+        ids = conn.execute(select(case_projects.c.case_id).join(
+            case_rows, case_rows.c.id == case_projects.c.case_id).where(
+            case_rows.c.status == CaseStatus.OPEN.value)).scalars().all()
+    broken = []
+    for case_id in ids:
+        project = project_for(services, case_id)
+        if project is not None and not services.codehost.hooks_healthy(project):
+            broken.append(project.path_with_namespace)
+    with services.engine.begin() as conn:
+        set_cursor(conn, UNHEALTHY_HOOKS, ",".join(broken))
+    return broken
 
 
 def _opd_name(services: Services, code: str) -> str:

@@ -1,0 +1,107 @@
+"""``provision CASE [--dry-run]``, ``deliverables CASE`` and GitLab hook health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from click.testing import CliRunner
+
+from connector.bootstrap import Services, bootstrap
+from connector.cli import main
+from connector.config import load_settings
+from connector.gitlab.seeds import DOCUMENTS
+from connector.store import audit, cases
+from connector.store.audit import Delivery
+from connector.workflow.automation import check_hooks
+from tests.conftest import INTAKE_TOKEN, write_config
+from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
+
+ENV = {"SOP_TEST_REDMINE_KEY": "k", "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN,
+       "SOP_TEST_GITLAB_TOKEN": "glpat-x", "SOP_TEST_GITLAB_HOOK": "hook-secret"}
+GITLAB = f"""gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
+
+[gitlab]
+url = "{BASE}"
+token_env = "SOP_TEST_GITLAB_TOKEN"
+group = "{GROUP}"
+hook_url = "{HOOK_URL}"
+"""
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, ...]]:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    config = write_config(tmp_path, extra=GITLAB)
+    services = bootstrap(load_settings(config))
+    with services.engine.begin() as conn:
+        result = cases.record_intake(
+            conn, case_key="DINKES:7/2026", opd="DINKES", nomor_surat="7/2026",
+            nama_aplikasi="SI Puskesmas", letter={"tanggal_surat": "2026-11-20"},
+            attachments=[], inbox=Delivery("t", "k", {}, b""))
+        audit.append_audit(conn, result.case_id, "kasi", "team_recorded",
+                           detail={"logins": ["dev1"]})
+        cases.set_case_status(conn, result.case_id, cases.CaseStatus.OPEN, current_step=8)
+    fake = FakeGitLab(users=("dev1", "kasi"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps, ROUTES)
+        yield services, fake, config, result.case_id
+    services.engine.dispose()
+
+
+def _run(config: Path, *args: str) -> Any:
+    return CliRunner().invoke(main, [*args, "--config", str(config)], env=ENV)
+
+
+def test_dry_run_creates_nothing_then_provision_creates_once(world: tuple[Any, ...]) -> None:
+    _services, fake, config, case_id = world
+    dry = _run(config, "provision", str(case_id), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.strip() and fake.projects == {}
+    real = _run(config, "provision", "DINKES:7/2026")
+    assert real.exit_code == 0, real.output
+    project = fake.only_project()
+    assert project["web_url"] in real.output
+    again = _run(config, "provision", str(case_id))
+    assert again.exit_code == 0 and "dibuat: -" in again.output
+    assert len(fake.projects) == 1
+
+
+def test_deliverables_lists_what_is_missing_until_it_is_there(world: tuple[Any, ...]) -> None:
+    _services, fake, config, case_id = world
+    assert _run(config, "provision", str(case_id)).exit_code == 0
+    missing = _run(config, "deliverables", str(case_id))
+    assert missing.exit_code == 1 and "Dokumentasi API" in missing.output
+    pid = fake.only_project()["id"]
+    fake.commit(pid, "isi", {**{d.path: f"# {d.name}\n\nIsi.\n" for d in DOCUMENTS},
+                            "src/app.py": "print(1)\n"})
+    done = _run(config, "deliverables", str(case_id))
+    assert done.exit_code == 0, done.output
+
+
+def test_an_unknown_case_is_a_clear_error(world: tuple[Any, ...]) -> None:
+    _, _, config, _ = world
+    result = _run(config, "provision", "999")
+    assert result.exit_code == 2 and "no case '999'" in result.output
+
+
+def test_a_disabled_hook_shows_in_healthz(world: tuple[Any, ...]) -> None:
+    from webhooks import create_app
+
+    services, fake, config, case_id = world
+    assert _run(config, "provision", str(case_id)).exit_code == 0
+    client = create_app(services).test_client()
+    assert check_hooks(services) == []
+    assert client.get("/healthz").get_json()["gitlab_hooks_disabled"] == []
+    pid = fake.only_project()["id"]
+    fake.hooks[pid][0]["alert_status"] = "disabled"
+    assert check_hooks(services) == [f"{GROUP}/si-puskesmas"]
+    assert client.get("/healthz").get_json()["gitlab_hooks_disabled"] == [f"{GROUP}/si-puskesmas"]
+
+
+def test_services_without_gitlab_have_no_code_host(services: Services) -> None:
+    assert services.codehost is None
