@@ -1,0 +1,62 @@
+"""The documents that end a case: the Berita Acara Pekerjaan (SOP step 17), and the laporan
+ketidaktersediaan with the letter to the OPD (step 7), in PDF and DOCX as an office signs them.
+
+Importing this package registers the ``document_numbers`` table on the store's metadata, so
+import it before ``create_all``. Rendering lives in ``connector.documents.render`` and is not
+imported here: it loads WeasyPrint and python-docx, which a worker that only issues numbers
+does not need.
+"""
+
+from __future__ import annotations
+
+from connector.documents.model import (
+    DELIVERABLES,
+    BeritaAcara,
+    Deliverable,
+    DevelopmentPeriod,
+    Document,
+    DocumentError,
+    DocumentKind,
+    Kekurangan,
+    LaporanKetidaktersediaan,
+    Opd,
+    Representative,
+    RequestLetter,
+    SuratKepadaOpd,
+    Unavailability,
+    deliverables_from_links,
+)
+from connector.documents.numbering import NumberingError, document_numbers, issue_number
+from connector.documents.settings import DocumentSettings, Kop, NumberPatterns, Official
+from connector.documents.verification import kekurangan_from_note, standard_next_steps
+from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
+
+__all__ = [
+    "DELIVERABLES",
+    "BeritaAcara",
+    "Deliverable",
+    "DevelopmentPeriod",
+    "Document",
+    "DocumentError",
+    "DocumentKind",
+    "DocumentSettings",
+    "Kekurangan",
+    "Kop",
+    "LaporanKetidaktersediaan",
+    "NumberPatterns",
+    "NumberingError",
+    "Official",
+    "Opd",
+    "Representative",
+    "RequestLetter",
+    "SuratKepadaOpd",
+    "Unavailability",
+    "deliverables_from_links",
+    "document_numbers",
+    "issue_number",
+    "kalimat_tanggal",
+    "kekurangan_from_note",
+    "standard_next_steps",
+    "tanggal_panjang",
+    "terbilang",
+]
