@@ -20,6 +20,7 @@ POINTS = (
     "intake.after_attachment_uploaded",
     "intake.after_step_created",
     "intake.before_local_commit",
+    "documents.after_render",
 )
 
 

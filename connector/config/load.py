@@ -23,13 +23,14 @@ from connector.config.settings import (
     SlaSettings,
     WebhookSettings,
 )
+from connector.documents.settings import JABATAN, DocumentSettings, Kop, NumberPatterns, Official
 from connector.errors import ConfigError, SopError
 from connector.sop.loader import load_sop
 from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
 SECTIONS = ("server", "database", "redmine", "gitlab", "roles", "opd", "calendar",
-            "sla", "dashboard", "webhooks", "sop")
+            "sla", "dashboard", "documents", "webhooks", "sop")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
 OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
@@ -98,6 +99,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         webhooks=_webhooks(s["webhooks"], resolve),
         sla=_sla(s["sla"]),
         dashboard=_dashboard(s["dashboard"], resolve),
+        documents=_documents(s["documents"]) if "documents" in _raw_sections(s) else None,
         gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
     )
@@ -262,6 +264,36 @@ def _dashboard(sec: Section, resolve: bool) -> DashboardSettings:
         redmine_login=sec.flag("redmine_login", d.redmine_login),
         session_hours=sec.integer("session_hours", d.session_hours, minimum=1),
     )
+
+
+def _documents(sec: Section) -> DocumentSettings | None:
+    """The ``[documents]`` section: letterhead, officials and number patterns."""
+    def table(name: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        sub = Section(sec.file, f"documents.{name}", sec.table(name), sec.problems)
+        values = {k: sub.text(k, "") for k in keys if k in sub.data}
+        sub.finish()
+        return values
+
+    officials = {role: Official(**{"jabatan": JABATAN[role], "nama": "", "nip": "",
+                                   **table(role, ("nama", "nip", "jabatan", "pangkat"))})
+                 for role in JABATAN}
+    kop = table("kop", ("alamat", "pemerintah", "dinas", "telepon", "email", "laman", "logo",
+                        "logo_raster"))
+    values: dict[str, Any] = {"kop": Kop(**{"alamat": "", **kop}), **officials,
+                              "nomor": NumberPatterns(**table(
+                                  "nomor", ("berita_acara", "laporan", "surat")))}
+    for key in ("tempat", "instansi"):
+        if key in sec.data:
+            values[key] = sec.text(key)
+    if "tembusan" in sec.data:
+        values["tembusan"] = sec.texts("tembusan")
+    try:
+        return DocumentSettings(**values)
+    except ConfigError as exc:
+        sec.problems.extend(f"{sec.file}: [{p.split(':', 1)[0].rsplit('.', 1)[0]}] "
+                            f"{p.split(':', 1)[0].rsplit('.', 1)[-1]}:{p.split(':', 1)[1]}"
+                            for p in exc.problems)
+        return None
 
 
 def _webhooks(sec: Section, resolve: bool) -> WebhookSettings:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from connector.config.secret import Secret
+from connector.documents.settings import DocumentSettings
 from connector.sop.model import Role
 
 
@@ -141,6 +142,7 @@ class Settings:
     webhooks: WebhookSettings
     sla: SlaSettings = SlaSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    documents: DocumentSettings | None = None
     gitlab: GitLabSettings | None = None
     sop_file: Path | None = None
 

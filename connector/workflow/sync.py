@@ -23,7 +23,7 @@ from connector.store import cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
 from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
-from connector.workflow import automation, record
+from connector.workflow import automation, paperwork, record
 from connector.workflow.engine import (
     ActivateStep,
     CancelStep,
@@ -32,6 +32,7 @@ from connector.workflow.engine import (
     CompleteStep,
     CountLoop,
     Decision,
+    DrawUpDocuments,
     Policy,
     ProvisionRepository,
     RecordTeam,
@@ -65,7 +66,9 @@ def policy_for(services: Services) -> Policy:
                    if a.tim_teknis} or {},
         overrides=frozenset(settings.role_overrides),
         continue_cumulative=settings.sla.development_clock == "continue",
-        automations=frozenset({Automation.PROVISION_REPOSITORY} if services.codehost else ()))
+        automations=frozenset(
+            ({Automation.PROVISION_REPOSITORY} if services.codehost else set())
+            | ({Automation.BERITA_ACARA} if settings.documents else set())))
 
 
 def sync_issue(services: Services, issue_id: int) -> None:
@@ -80,7 +83,7 @@ def sync_issue(services: Services, issue_id: int) -> None:
     if case is None or case.status is not CaseStatus.OPEN:
         return
     owner = f"sync-{uuid.uuid4().hex[:12]}"
-    if not locks.acquire(services.engine, f"case:{case.id}", owner):
+    if not locks.acquire(services.engine, f"case:{case.id}", owner, clock=services.clock):
         raise RetryLater(f"case {case.id} is being advanced by another worker", retry_after=2)
     try:
         _sync(services, case.id, parsed[1], issue_id)
@@ -194,6 +197,9 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
                 automation.set_development_due(services, case.id, command.due)
         elif isinstance(command, ProvisionRepository):
             outcome.project = automation.provision(services, case, view)
+        elif isinstance(command, DrawUpDocuments) and services.settings.documents:
+            outcome.documents += paperwork.draw_up(services, case, view, command.kinds,
+                                                   event.on)
         elif isinstance(command, CompleteStep) and command.by_service:
             _close_for_service(services, by_number.get(command.step), command, outcome)
         elif isinstance(command, CloseCase):

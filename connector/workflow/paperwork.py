@@ -1,0 +1,148 @@
+"""Draw up a case's closing documents and attach them to its parent issue, exactly once.
+
+The number is issued once per case and kind (a retry gets the same one), the file name is
+derived from the case (a retry finds the attachment by name and uploads nothing), so a
+worker killed while rendering simply renders again.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from connector.bootstrap import Services
+from connector.documents import model as doc
+from connector.documents.numbering import issue_number
+from connector.documents.settings import DocumentSettings
+from connector.documents.verification import kekurangan_from_note, standard_next_steps
+from connector.faults import fault_point
+from connector.gitlab.seeds import DOCUMENTS
+from connector.sop.model import DocumentKind
+from connector.store import audit, cases
+from connector.store.projects import project_of_case
+from connector.workflow.engine import CaseView
+from connector.workflow.record_reader import CaseFacts, case_facts
+
+KIND = {DocumentKind.BERITA_ACARA: doc.DocumentKind.BERITA_ACARA,
+        DocumentKind.LAPORAN_KETIDAKTERSEDIAAN: doc.DocumentKind.LAPORAN,
+        DocumentKind.SURAT_OPD: doc.DocumentKind.SURAT}
+FORMATS = (("pdf", "application/pdf"),
+           ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+
+
+def draw_up(services: Services, case: cases.Case, view: CaseView,
+            kinds: tuple[DocumentKind, ...], on: date) -> list[str]:
+    """Render ``kinds`` for the case and attach each (PDF and DOCX); return the file names."""
+    from connector.documents.render import document_filename, render_docx, render_pdf
+
+    settings = services.settings.documents
+    assert settings is not None and case.redmine_issue_id is not None
+    documents = build(services, settings, case, view, kinds, on, preview=False)
+    names = []
+    for kind, document in documents:
+        rendered = {"pdf": render_pdf(KIND[kind], document, settings),
+                    "docx": render_docx(KIND[kind], document, settings)}
+        fault_point("documents.after_render")
+        for ext, content_type in FORMATS:
+            name = document_filename(KIND[kind], document, ext)
+            services.tracker.attach_document(case.redmine_issue_id, name, content_type,
+                                             rendered[ext], notes=f"{name} dilampirkan.")
+            names.append(name)
+    return names
+
+
+def build(services: Services, settings: DocumentSettings, case: cases.Case, view: CaseView,
+          kinds: tuple[DocumentKind, ...], on: date, *,
+          preview: bool) -> list[tuple[DocumentKind, doc.BeritaAcara | doc.LaporanKetidaktersediaan
+                                       | doc.SuratKepadaOpd]]:
+    """The documents' data; ``preview`` shows a number only if one was already issued."""
+    with services.engine.connect() as conn:
+        facts = case_facts(audit.list_audit(conn, case.id))
+    built: list[tuple[DocumentKind, doc.BeritaAcara | doc.LaporanKetidaktersediaan
+                      | doc.SuratKepadaOpd]] = []
+    laporan_nomor = None
+    for kind in kinds:
+        nomor = _number(services, settings, case, kind, on, preview)
+        if kind is DocumentKind.BERITA_ACARA:
+            built.append((kind, _berita_acara(services, settings, case, view, facts, nomor, on)))
+        elif kind is DocumentKind.LAPORAN_KETIDAKTERSEDIAAN:
+            laporan_nomor = nomor
+            built.append((kind, doc.LaporanKetidaktersediaan(
+                nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
+                sop_nomor=services.sop.nomor, tanggal_verifikasi=_verified_on(facts, on),
+                temuan=_unavailability(services, case, facts),
+                pelapor=settings.kepala_bidang_ti, mengetahui=settings.kepala_dinas)))
+        else:
+            built.append((kind, doc.SuratKepadaOpd(
+                nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
+                temuan=_unavailability(services, case, facts),
+                penandatangan=settings.kepala_dinas, tembusan=settings.tembusan,
+                nomor_laporan=laporan_nomor)))
+    return built
+
+
+def _number(services: Services, settings: DocumentSettings, case: cases.Case,
+            kind: DocumentKind, on: date, preview: bool) -> str:
+    pattern = settings.nomor.for_kind(KIND[kind].value)
+    if preview:
+        from connector.documents.numbering import existing_number
+
+        with services.engine.connect() as conn:
+            return existing_number(conn, KIND[kind].value, case.id) or "(pratinjau)"
+    return issue_number(services.engine, KIND[kind].value, on.year, case.id, pattern,
+                        month=on.month)
+
+
+def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Case,
+                  view: CaseView, facts: CaseFacts, nomor: str, on: date) -> doc.BeritaAcara:
+    project = project_of_case(services.engine, case.id)
+    repo = project.web_url if project else None
+    links: dict[str, str | None] = {"Aplikasi": repo}
+    links |= {d.name: f"{repo}/-/blob/main/{d.path}" if repo else None for d in DOCUMENTS}
+    starts, ends = facts.activations.get(12, []), facts.completed(12)
+    period = doc.DevelopmentPeriod(mulai=starts[0] if starts else on,
+                                   selesai=ends[-1] if ends else on,
+                                   hari_kerja=view.spent.get(12, 0))
+    kontak = case.letter.get("kontak") or {}
+    return doc.BeritaAcara(
+        nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
+        nama_aplikasi=case.nama_aplikasi, deskripsi=str(case.letter.get("deskripsi") or "-"),
+        opd=_opd(services, case), surat=_letter(case, on), repository_url=repo,
+        wiki_url=project.wiki_url if project else None,
+        deliverables=doc.deliverables_from_links(links), pengembangan=period,
+        persetujuan_rencana=tuple(facts.completed(11, "ya")) or (on,),
+        persetujuan_hasil=tuple(facts.completed(14, "ya")) or (on,),
+        jumlah_rencana_ulang=view.loops.get(11, 0), jumlah_perbaikan=view.loops.get(14, 0),
+        tim=view.team, pihak_pertama=settings.kepala_seksi_aplikasi,
+        pihak_kedua=doc.Representative(
+            nama=str(kontak.get("nama") or "........................................"),
+            jabatan=str(kontak.get("jabatan") or f"Perwakilan {_opd(services, case).nama}"),
+            instansi=_opd(services, case).nama),
+        mengetahui=settings.kepala_dinas)
+
+
+def _unavailability(services: Services, case: cases.Case, facts: CaseFacts) -> doc.Unavailability:
+    note = facts.last_note(6)
+    missing = kekurangan_from_note(note)
+    return doc.Unavailability(
+        nama_aplikasi=case.nama_aplikasi, deskripsi=str(case.letter.get("deskripsi") or "-"),
+        opd=_opd(services, case), surat=_letter(case, None), kekurangan=missing,
+        catatan=note or "-", tindak_lanjut=standard_next_steps(missing))
+
+
+def _verified_on(facts: CaseFacts, on: date) -> date:
+    found = facts.completed(6)
+    return found[-1] if found else on
+
+
+def _opd(services: Services, case: cases.Case) -> doc.Opd:
+    agency = services.settings.opd.agencies.get(case.opd)
+    return doc.Opd(kode=case.opd, nama=agency.name if agency else case.opd)
+
+
+def _letter(case: cases.Case, fallback: date | None) -> doc.RequestLetter:
+    try:
+        tanggal = date.fromisoformat(str(case.letter.get("tanggal_surat")))
+    except ValueError:
+        tanggal = fallback or case.created_at.date()
+    return doc.RequestLetter(nomor=case.nomor_surat, tanggal=tanggal,
+                             perihal=str(case.letter.get("perihal") or case.nama_aplikasi))

@@ -1,0 +1,42 @@
+"""Facts about a case read back from its audit trail, for the documents it ends with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from connector.store.audit import AuditEntry
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Dates and notes the Berita Acara and the refusal documents quote."""
+
+    completions: dict[int, list[tuple[date, str, str]]]  # step -> (on, outcome, note)
+    activations: dict[int, list[date]]  # step -> start dates
+
+    def completed(self, step: int, outcome: str | None = None) -> list[date]:
+        """The dates ``step`` was completed (with that outcome)."""
+        return [on for on, out, _ in self.completions.get(step, [])
+                if outcome is None or out == outcome]
+
+    def last_note(self, step: int) -> str:
+        """The note of the step's last completion (the Kabid's reason at step 6)."""
+        found = self.completions.get(step, [])
+        return found[-1][2] if found else ""
+
+
+def case_facts(trail: list[AuditEntry]) -> CaseFacts:
+    """Collect completion and activation dates from a case's audit trail."""
+    completions: dict[int, list[tuple[date, str, str]]] = {}
+    activations: dict[int, list[date]] = {}
+    for entry in trail:
+        detail = entry.detail or {}
+        if entry.action == "step_completed" and entry.step_from is not None and "on" in detail:
+            completions.setdefault(entry.step_from, []).append(
+                (date.fromisoformat(detail["on"]), str(detail.get("outcome", "")),
+                 str(detail.get("note", ""))))
+        elif entry.action == "step_activated" and entry.step_to is not None:
+            activations.setdefault(entry.step_to, []).append(date.fromisoformat(detail["start"]))
+    return CaseFacts(completions, activations)
+
