@@ -66,7 +66,10 @@ def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
               codehost: CodeHost | None = None) -> Services:
     """Build the services from settings; tests pass fakes, a frozen clock or a code host."""
     engine = make_engine(settings.database.url)
-    import connector.store.locks  # noqa: F401  (registers its table before create_all)
+    # Modules that define their own tables register them on import, before create_all.
+    import connector.documents.numbering
+    import connector.gitlab.progress
+    import connector.store.locks  # noqa: F401
 
     create_all(engine)
     if tracker is None:

@@ -8,6 +8,7 @@ from functools import partial
 
 from connector.bootstrap import Services
 from connector.errors import RemoteRejected, RemoteUnavailable
+from connector.gitlab.progress import GITLAB_PROGRESS, record_progress
 from connector.intake.open_case import open_case
 from connector.store.cases import OPEN_CASE
 from connector.store.jobs import Job, PermanentFailure, RetryLater
@@ -35,6 +36,12 @@ def _sync_issue(services: Services, job: Job) -> None:
         sync_issue(services, int(job.payload["issue_id"]))
 
 
+def _gitlab_progress(services: Services, job: Job) -> None:
+    with retry_policy():
+        record_progress(services, job.payload)
+
+
 def handlers_for(services: Services) -> Mapping[str, Callable[[Job], None]]:
     """Every job kind the worker knows, bound to the services."""
-    return {OPEN_CASE: partial(_open_case, services), SYNC_ISSUE: partial(_sync_issue, services)}
+    return {OPEN_CASE: partial(_open_case, services), SYNC_ISSUE: partial(_sync_issue, services),
+            GITLAB_PROGRESS: partial(_gitlab_progress, services)}

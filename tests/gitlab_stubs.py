@@ -213,6 +213,7 @@ class FakeGitLab:
         self.inherited: dict[int, Json] = {}  # members of the group, by user id
         self.milestones: dict[int, list[Json]] = {}
         self.hooks: dict[int, list[Json]] = {}
+        self.hook_secrets: dict[int, tuple[str, str]] = {}  # hook id -> (field, secret)
         self.lose_response: set[str] = set()  # routes whose next answer is lost after the work
         self._ids = itertools.count(42)
 
@@ -429,17 +430,20 @@ def _hooks_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match
 
 def _hook_create(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
     pid, data = int(m.group(1)), body_of(request)
-    assert data["token"], "the hook must carry our token"
+    assert data.get("token") or data.get("signing_token"), "the hook must carry our secret"
     events = [k for k, v in data.items() if k.endswith("_events") and v]
     hook = hook_json(next(fake._ids), pid, data["url"], events=events)
     fake.hooks[pid].append(hook)
+    fake.hook_secrets[hook["id"]] = ("signing_token" if "signing_token" in data else "token",
+                                     data.get("signing_token") or data["token"])
     return _ok(hook, 201)
 
 
 def _hook_update(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
     hook = next(h for h in fake.hooks[int(m.group(1))] if h["id"] == int(m.group(2)))
     data = body_of(request)
-    assert data["url"] == hook["url"] and data["token"], "same URL and our token"
+    assert data["url"] == hook["url"] and (data.get("token") or data.get("signing_token")), \
+        "same URL and our secret"
     hook.update({k: v for k, v in data.items() if k.endswith("_events")})
     return _ok(hook)
 

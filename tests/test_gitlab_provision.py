@@ -169,6 +169,19 @@ def assert_provisioned_once(fake: FakeGitLab, calls: responses.CallList) -> None
     assert made.count(("POST", "/projects")) == 1
 
 
+@pytest.mark.parametrize("secret, field", [("hook-token-0123456789", "token"),
+                                           ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                            "signing_token")])
+def test_the_hook_secret_goes_where_gitlab_expects_it(
+        host: GitLabCodeHost, rsps: responses.RequestsMock, secret: str, field: str) -> None:
+    """A plain token is sent back in X-Gitlab-Token; a whsec_ key makes GitLab sign instead."""
+    fake = FakeGitLab()
+    fake.install(rsps, PROVISION_ROUTES)
+    host.provision(sample_request(hook_token=Secret(secret)))
+    [hook] = fake.hooks[fake.only_project()["id"]]
+    assert fake.hook_secrets[hook["id"]] == (field, secret)
+
+
 def test_a_second_run_only_reads(host: GitLabCodeHost, rsps: responses.RequestsMock) -> None:
     fake = provision_fresh(host, rsps)
     first = len(rsps.calls)

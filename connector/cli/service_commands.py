@@ -54,6 +54,7 @@ def _every(seconds: int, task: Callable[[], object], stop: threading.Event, name
 def _start_poller(services: Services, stop: threading.Event) -> None:
     """Poll Redmine and check deadlines periodically, in the background."""
     from connector.deadlines.check import check_deadlines
+    from connector.gitlab.progress import flush_progress
     from connector.sync.poll import poll_once
     from connector.workflow.automation import check_hooks
 
@@ -62,7 +63,9 @@ def _start_poller(services: Services, stop: threading.Event) -> None:
                 (services.settings.sla.check_interval_seconds, "check-deadlines",
                  lambda: check_deadlines(services)),
                 (services.settings.sla.check_interval_seconds, "check-hooks",
-                 lambda: check_hooks(services))]
+                 lambda: check_hooks(services)),
+                (60 if services.settings.gitlab else 0, "gitlab-progress",
+                 lambda: flush_progress(services))]
     for seconds, name, task in periodic:
         if seconds > 0:
             threading.Thread(target=_every, args=(seconds, task, stop, name), daemon=True,

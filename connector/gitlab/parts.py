@@ -161,8 +161,14 @@ def milestone_todo(project: Project, title: str, due: date | None) -> list[Todo]
 
 
 def _hook(project: Project, request: ProjectRequest) -> list[Todo]:
-    """Our hook is known by its URL: GitLab never returns a hook's token."""
-    body: dict[str, Any] = {"url": request.hook_url, "token": request.hook_token.reveal(),
+    """Our hook is known by its URL: GitLab never returns a hook's token.
+
+    A ``whsec_`` secret is a Standard Webhooks signing key (GitLab 19 ``signing_token``):
+    GitLab then signs each delivery instead of sending the secret in ``X-Gitlab-Token``.
+    """
+    secret = request.hook_token.reveal()
+    field = "signing_token" if secret.startswith("whsec_") else "token"
+    body: dict[str, Any] = {"url": request.hook_url, field: secret,
                             **dict.fromkeys(HOOK_EVENTS, True), "enable_ssl_verification": True}
     ours = [h for h in project.hooks.list(get_all=True) if h.url == request.hook_url]
     if not ours:

@@ -1,0 +1,109 @@
+"""``POST /webhooks/gitlab``: a GitLab project hook's delivery queues one progress job.
+
+Authentication uses ``[webhooks] gitlab_token`` and fails closed when it is not configured:
+- a plain token: ``X-Gitlab-Token`` must equal it (constant time). GitLab sends that header in
+  clear text with every delivery; Standard Webhooks headers, if any, are not checked, since a
+  plain token cannot be their key.
+- a ``whsec_<base64>`` value is GitLab 19's signing token (the hook's ``signing_token``): then
+  only a valid ``webhook-signature`` over ``webhook-id.webhook-timestamp.body``, at most five
+  minutes old, is accepted. ``X-Gitlab-Token`` is not consulted in that mode: accepting the
+  signing key in clear text as well would let whoever saw it once sign anything, and would
+  undo the replay window the timestamp gives.
+Why one setting rather than two: a hook has one secret we choose; its prefix says which kind.
+
+Then, as for every sender (RELIABILITY.md): a body that is not JSON answers 422; an event the
+table in ``connector.gitlab.events`` does not use, or one caused by the service's own GitLab
+user, answers 200 ``{"ignored": ...}`` and stores nothing; otherwise the delivery and its
+``gitlab_progress`` job are committed together and answered 202. A delivery is known by its
+``Idempotency-Key`` (stable across GitLab's retries and resends; ``webhook-id`` carries the same
+value), else ``webhook-id``, else the SHA-256 of event and body; ``X-Gitlab-Event-UUID`` is not
+a delivery id. A repeated delivery answers 200 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from connector.gitlab.events import Ignored, classify
+from connector.gitlab.progress import GITLAB_PROGRESS
+from connector.signatures import SignatureError, verify_standard_webhook, verify_token
+from connector.store.audit import Delivery, record_inbox
+from connector.store.jobs import enqueue
+from webhooks.context import services
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("gitlab_hooks", __name__)
+
+SOURCE = "gitlab"
+SIGNING_PREFIX = "whsec_"
+KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Gitlab-Event", "X-Gitlab-Instance",
+                "X-Gitlab-Webhook-UUID", "X-Gitlab-Event-UUID", "Idempotency-Key",
+                "webhook-id", "webhook-timestamp")
+_MAX_ID_CHARS = 200
+
+
+@blueprint.post("/webhooks/gitlab")
+def receive_event() -> Any:
+    """Authenticate, read, store, answer."""
+    body = request.get_data(cache=True)
+    denied = _authenticate(body)
+    if denied is not None:
+        return denied
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return jsonify({"error": "invalid_request", "message": "the body is not JSON"}), 422
+    event = request.headers.get("X-Gitlab-Event", "")
+    gitlab = services().settings.gitlab
+    outcome = classify(event, document, received_at=services().clock(),
+                       service_username=gitlab.service_username if gitlab else "")
+    if isinstance(outcome, Ignored):
+        log.info("ignored a GitLab delivery: %s", outcome.reason)
+        return jsonify({"ignored": outcome.reason}), 200
+    key = _delivery_key(event, body)
+    clock = services().clock
+    with services().engine.begin() as conn:
+        inbox_id = record_inbox(conn, Delivery(SOURCE, key, _kept_headers(), body), clock=clock)
+        if inbox_id is not None:
+            enqueue(conn, GITLAB_PROGRESS, outcome.as_payload() | {"event_key": key},
+                    inbox_id=inbox_id, dedupe_key=f"{GITLAB_PROGRESS}:{key}", clock=clock)
+    answer = {"accepted": True, "kind": outcome.kind, "duplicate": inbox_id is None}
+    return jsonify(answer), 200 if inbox_id is None else 202
+
+
+def _authenticate(body: bytes) -> Any | None:
+    """The signing token's signature, or the plain token; 401 otherwise."""
+    configured = services().settings.webhooks.gitlab_token
+    secret = configured.reveal() if configured is not None else None
+    try:
+        if secret is not None and secret.startswith(SIGNING_PREFIX):
+            verify_standard_webhook(dict(request.headers.items()), body, secret,
+                                    now=services().clock().timestamp())
+        else:
+            verify_token(request.headers.get("X-Gitlab-Token"), secret, header="X-Gitlab-Token")
+    except SignatureError as exc:
+        log.warning("refused a GitLab delivery: %s", exc)
+        return jsonify({"error": "unauthorized", "message": str(exc)}), 401
+    return None
+
+
+def _delivery_key(event: str, body: bytes) -> str:
+    """``gitlab:id:<Idempotency-Key or webhook-id>``, else ``gitlab:sha256:<event and body>``.
+
+    Both headers carry the same value when GitLab signs, so they share one prefix.
+    """
+    for header in ("Idempotency-Key", "webhook-id"):
+        value = request.headers.get(header, "").strip()
+        if value:
+            return f"{SOURCE}:id:{value[:_MAX_ID_CHARS]}"
+    digest = hashlib.sha256(event.encode("utf-8", "replace") + b"\n" + body).hexdigest()
+    return f"{SOURCE}:sha256:{digest}"
+
+
+def _kept_headers() -> dict[str, str]:
+    return {h: request.headers[h][:500] for h in KEPT_HEADERS if h in request.headers}
