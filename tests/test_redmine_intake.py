@@ -188,7 +188,9 @@ def test_redmine_down_while_50_letters_arrive_loses_nothing(
     finally:
         redmine.start_again()
     later = lambda: datetime.now(UTC) + timedelta(days=1)  # noqa: E731  past every backoff
-    assert _drain(services, clock=later) == 50
+    # Every job runs again; one meeting a Redmine still warming up is simply retried.
+    assert _drain(services, clock=later) >= 50
+    assert jobs.list_jobs(services.engine, ["pending", "running", "failed", "dead"]) == []
     for nomor in nomors:
         parents, steps = _issues_with_key(redmine, services.settings, f"DINKES:{nomor.upper()}")
         assert len(parents) == 1 and len(steps) == len(MAIN_PATH)
