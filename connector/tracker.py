@@ -117,6 +117,13 @@ class IssueTracker(Protocol):
     def add_watcher(self, issue_id: int, login: str) -> None:
         """Add a watcher (idempotent), so Redmine's own e-mail reaches them."""
 
+    def ensure_subproject(self, identifier: str, name: str, description: str,
+                          member_logins: tuple[str, ...]) -> str:
+        """The application's subproject under the SOP project, with these members; its URL."""
+
+    def ensure_version(self, project: str, name: str, due: date | None) -> None:
+        """A version of the subproject ``project``, carrying ``due`` when given."""
+
     def attach_document(self, issue_id: int, filename: str, content_type: str,
                         content: bytes, *, notes: str | None = None) -> None:
         """Attach a file to an issue unless a file with that name is already there."""

@@ -6,7 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
@@ -45,6 +45,8 @@ class FakeTracker:
         self.down = False
         self.fail_creates_after: int | None = None  # an outage after N issues exist
         self.calls = 0
+        self.subprojects: dict[str, set[str]] = {}
+        self.versions: dict[tuple[str, str], date | None] = {}
         self.clock = clock
         self.members: set[str] = set()
         self._journal_ids = itertools.count(1)
@@ -156,6 +158,16 @@ class FakeTracker:
     def add_watcher(self, issue_id: int, login: str) -> None:
         self._call()
         self._issue(issue_id).watchers.add(login)
+
+    def ensure_subproject(self, identifier: str, name: str, description: str,
+                          member_logins: tuple[str, ...]) -> str:
+        self._call()
+        self.subprojects.setdefault(identifier, set()).update(member_logins)
+        return f"http://redmine.test/projects/{identifier}"
+
+    def ensure_version(self, project: str, name: str, due: date | None) -> None:
+        self._call()
+        self.versions[(project, name)] = due
 
     # -- what people do in Redmine --
     def act(

@@ -19,6 +19,7 @@ from connector.config import load_settings
 from connector.gitlab.seeds import DOCUMENTS
 from connector.store import cases
 from connector.store.projects import project_of_case
+from connector.workflow.automation import subproject_identifier
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
 from tests.workflow_driver import CaseDriver
@@ -77,11 +78,22 @@ def test_step_8_provisions_gitlab_and_the_gate_refuses_then_allows(
     assert linked is not None and linked.project_id == project["id"]
     assert {m["username"] for m in fake.members[project["id"]].values()} >= {"dev1", "dev2"}
     assert [h["url"] for h in fake.hooks[project["id"]]] == [HOOK_URL]
+    identifier = subproject_identifier(case)
+    api = driver.api("admin")
+    sub = api.project.get(identifier, include=["trackers"])
+    assert sub.parent.id == api.project.get("permohonan-aplikasi").id
+    logins = {api.user.get(m.user.id).login for m in api.project_membership.filter(
+        project_id=identifier) if hasattr(m, "user")}
+    assert logins == {"dev1", "dev2", "kasi"}
+    parent_notes = " ".join(j.notes or "" for j in driver.parent().journals)
+    assert project["web_url"] in parent_notes and identifier in parent_notes
 
     driver.walk([9, 10, 11])
     [twelve] = cases.list_case_steps(driver.services.engine, case.id, only=12)
     [milestone] = fake.milestones[project["id"]]
     assert twelve.due_on is not None and milestone["due_date"] == twelve.due_on.isoformat()
+    [version] = api.version.filter(project_id=identifier)
+    assert version.name == "Pengembangan Aplikasi" and version.due_date == twelve.due_on
 
     driver.act(12)
     driver.sync(12)

@@ -21,6 +21,7 @@ from redminelib import Redmine, exceptions
 
 from connector.config.settings import RedmineSettings
 from connector.errors import ConfigError, RemoteRejected, RemoteUnavailable
+from connector.redmine import subprojects
 from connector.redmine.schema import RoleSpec
 from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
 
@@ -298,6 +299,22 @@ class RedmineTracker:
             if any(w.get("id") == user_id for w in issue.raw().get("watchers") or ()):
                 return
             issue.watcher.add(user_id)
+
+    def ensure_subproject(self, identifier: str, name: str, description: str,
+                          member_logins: tuple[str, ...]) -> str:
+        """The application's subproject (step 8), with the team as members; its URL."""
+        user_ids = [self._user_id(login) for login in member_logins]
+        role_id = self._id(self._roles, self._member_role, "role")
+        with translated_errors(f"creating subproject {identifier}"):
+            subprojects.ensure_subproject(
+                self._redmine, parent_id=self._project_id, identifier=identifier, name=name,
+                description=description, user_ids=user_ids, role_id=role_id)
+        return f"{self._settings.url}/projects/{identifier}"
+
+    def ensure_version(self, project: str, name: str, due: date | None) -> None:
+        """The subproject's version mirroring the development milestone."""
+        with translated_errors(f"setting version {name!r} of {project}"):
+            subprojects.ensure_version(self._redmine, project=project, name=name, due=due)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ what is missing and duplicates nothing.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from connector.bootstrap import Services
@@ -14,6 +15,7 @@ from connector.codehost import ProjectRequest, ProvisionedProject
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
 from connector.gitlab.deliverables import checklist_note
+from connector.gitlab.naming import slugify
 from connector.sop.model import Role
 from connector.store import audit, cases
 from connector.store.projects import CaseProject, link_project, project_of_case
@@ -50,7 +52,22 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
     with services.engine.begin() as conn:
         link_project(conn, CaseProject(case.id, project.id, project.path_with_namespace,
                                        project.web_url, project.wiki_url))
+    identifier = subproject_identifier(case)
+    members = tuple(dict.fromkeys(
+        (*view.team, *services.settings.roles.get(Role.KEPALA_SEKSI_APLIKASI, ()))))
+    services.tracker.ensure_subproject(
+        identifier, f"{case.nama_aplikasi} ({case.opd})",
+        f"Aplikasi {case.nama_aplikasi}: repositori {project.web_url}, wiki {project.wiki_url}",
+        members)
+    services.tracker.ensure_version(identifier, request.milestone_title, None)
+    record_part("redmine")
     return project
+
+
+def subproject_identifier(case: cases.Case) -> str:
+    """The Redmine identifier of the application's subproject, stable and unique per case."""
+    digest = hashlib.sha1(case.case_key.encode("utf-8")).hexdigest()[:6]
+    return f"app-{slugify(case.nama_aplikasi)[:80]}-{digest}"
 
 
 def project_for(services: Services, case_id: int) -> ProvisionedProject | None:
@@ -73,13 +90,14 @@ def missing_deliverables(services: Services, case_id: int) -> tuple[str, ...]:
     return tuple(line for line in checklist_note(statuses).splitlines() if line.strip())
 
 
-def set_development_due(services: Services, case_id: int, due: date) -> None:
-    """The development milestone carries step 12's due date."""
-    project = project_for(services, case_id)
+def set_development_due(services: Services, case: cases.Case, due: date) -> None:
+    """The GitLab milestone and the Redmine version carry step 12's due date."""
+    project = project_for(services, case.id)
     if services.codehost is not None and project is not None \
             and services.settings.gitlab is not None:
-        services.codehost.set_milestone_due(project, services.settings.gitlab.milestone_title,
-                                            due)
+        title = services.settings.gitlab.milestone_title
+        services.codehost.set_milestone_due(project, title, due)
+        services.tracker.ensure_version(subproject_identifier(case), title, due)
 
 
 UNHEALTHY_HOOKS = "gitlab_hooks_unhealthy"

@@ -194,7 +194,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
             _activate(services, case, command, by_number, outcome)
             gated = services.sop.step(command.step).gate is Gate.DELIVERABLES
             if command.due is not None and gated:
-                automation.set_development_due(services, case.id, command.due)
+                automation.set_development_due(services, case, command.due)
         elif isinstance(command, ProvisionRepository):
             outcome.project = automation.provision(services, case, view)
         elif isinstance(command, DrawUpDocuments) and services.settings.documents:
@@ -206,7 +206,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
             status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
             tracker.change_issue(case.redmine_issue_id, IssueChanges(status=status))
     if not decision.refused:
-        _note_parent(services, case.redmine_issue_id, decision, event)
+        _note_parent(services, case, decision, event, outcome)
     return outcome
 
 
@@ -237,14 +237,18 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
         notes=f"Langkah ini aktif. Pelaksana: {step.role.label}."))
 
 
-def _note_parent(services: Services, parent_id: int, decision: Decision,
-                 event: StepClosed) -> None:
+def _note_parent(services: Services, case: cases.Case, decision: Decision, event: StepClosed,
+                 outcome: _Outcome) -> None:
     """One note per transition on the parent, written once even if this job is redone."""
     kinds = {CompleteStep: "complete", RecordTeam: "team", CountLoop: "loop",
              ActivateStep: "activate", CloseCase: "close"}
     items = [(kinds[type(c)], c) for c in decision.commands if type(c) in kinds]
     env = redmine_env(services.settings.redmine.text_formatting)
+    subproject = (f"{services.settings.redmine.url}/projects/"
+                  f"{automation.subproject_identifier(case)}" if outcome.project else "")
     text = env.get_template("redmine/transition_note.j2").render(
-        items=items, sop=services.sop, on=event.on.isoformat())
-    note_once(services, parent_id, text)
+        items=items, sop=services.sop, on=event.on.isoformat(), project=outcome.project,
+        subproject=subproject, documents=outcome.documents)
+    assert case.redmine_issue_id is not None
+    note_once(services, case.redmine_issue_id, text)
 
