@@ -16,8 +16,10 @@ from connector.config import load_settings
 from connector.gitlab.seeds import DOCUMENTS
 from connector.store import audit, cases
 from connector.store.audit import Delivery
-from connector.workflow.automation import check_hooks
+from connector.workflow.automation import check_hooks, provision
+from connector.workflow.state import case_view
 from tests.conftest import INTAKE_TOKEN, write_config
+from tests.fakes import FakeTracker
 from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
 
 ENV = {"SOP_TEST_REDMINE_KEY": "k", "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN,
@@ -37,7 +39,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     config = write_config(tmp_path, extra=GITLAB)
-    services = bootstrap(load_settings(config))
+    services = bootstrap(load_settings(config), tracker=FakeTracker())
     with services.engine.begin() as conn:
         result = cases.record_intake(
             conn, case_key="DINKES:7/2026", opd="DINKES", nomor_surat="7/2026",
@@ -57,18 +59,30 @@ def _run(config: Path, *args: str) -> Any:
     return CliRunner().invoke(main, [*args, "--config", str(config)], env=ENV)
 
 
+def _provision(services: Services, case_id: int) -> Any:
+    """What ``provision CASE`` does, with the fake Redmine of these tests."""
+    case = cases.get_case(services.engine, case_id)
+    assert case is not None
+    with services.engine.connect() as conn:
+        view = case_view(conn, case, services.calendar)
+    return provision(services, case, view)
+
+
 def test_dry_run_creates_nothing_then_provision_creates_once(world: tuple[Any, ...]) -> None:
-    _services, fake, config, case_id = world
-    dry = _run(config, "provision", str(case_id), "--dry-run")
+    services, fake, config, case_id = world
+    dry = _run(config, "provision", "DINKES:7/2026", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert dry.output.strip() and fake.projects == {}
-    real = _run(config, "provision", "DINKES:7/2026")
-    assert real.exit_code == 0, real.output
-    project = fake.only_project()
-    assert project["web_url"] in real.output
-    again = _run(config, "provision", str(case_id))
-    assert again.exit_code == 0 and "dibuat: -" in again.output
-    assert len(fake.projects) == 1
+    first = _provision(services, case_id)
+    assert first.web_url == fake.only_project()["web_url"] and first.created_parts
+    again = _provision(services, case_id)
+    assert again.created_parts == () and len(fake.projects) == 1
+    tracker = services.tracker
+    [(identifier, members)] = tracker.subprojects.items()
+    assert members == {"dev1", "kasi"}
+    assert tracker.versions == {(identifier, "Pengembangan Aplikasi"): None}
+    assert "Tidak ada yang perlu dibuat" in _run(config, "provision", str(case_id),
+                                                 "--dry-run").output
 
 
 def test_deliverables_lists_what_is_missing_until_it_is_there(world: tuple[Any, ...]) -> None:
@@ -92,8 +106,8 @@ def test_an_unknown_case_is_a_clear_error(world: tuple[Any, ...]) -> None:
 def test_a_disabled_hook_shows_in_healthz(world: tuple[Any, ...]) -> None:
     from webhooks import create_app
 
-    services, fake, config, case_id = world
-    assert _run(config, "provision", str(case_id)).exit_code == 0
+    services, fake, _config, case_id = world
+    _provision(services, case_id)
     client = create_app(services).test_client()
     assert check_hooks(services) == []
     assert client.get("/healthz").get_json()["gitlab_hooks_disabled"] == []
