@@ -86,8 +86,8 @@ def test_dry_run_creates_nothing_then_provision_creates_once(world: tuple[Any, .
 
 
 def test_deliverables_lists_what_is_missing_until_it_is_there(world: tuple[Any, ...]) -> None:
-    _services, fake, config, case_id = world
-    assert _run(config, "provision", str(case_id)).exit_code == 0
+    services, fake, config, case_id = world
+    _provision(services, case_id)
     missing = _run(config, "deliverables", str(case_id))
     assert missing.exit_code == 1 and "Dokumentasi API" in missing.output
     pid = fake.only_project()["id"]
