@@ -10,7 +10,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from connector.bootstrap import Services
-from webhooks import cases_api, gitlab_hooks, health, intake, openapi, redmine_hooks
+from webhooks import (
+    cases_api,
+    dashboard,
+    gitlab_hooks,
+    health,
+    intake,
+    openapi,
+    redmine_hooks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +31,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     if test_config:
         app.config.update(test_config)
     app.extensions["sop_services"] = services
-    for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi):
+    for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard):
         app.register_blueprint(module.blueprint)
     _register_errors(app)
     return app

@@ -84,6 +84,32 @@ SPEC: dict[str, Any] = {
             "responses": {"200": _json({"type": "object"}, "Kasus dan riwayatnya"),
                           "401": _json(_ERROR, "Token salah atau tidak ada"),
                           "404": _json(_ERROR, "Kasus tidak ditemukan")}}},
+        "/api/cases": {"get": {
+            "summary": "Daftar kasus (data yang sama dengan dasbor)",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "opd", "in": "query", "schema": {"type": "string"}},
+                           {"name": "status", "in": "query",
+                            "schema": {"type": "string", "enum": [
+                                "received", "open", "rejected", "closed", "semua"]}}],
+            "responses": {"200": _json({"type": "object"}, "Kasus beserta sisa hari kerja"),
+                          "401": _json(_ERROR, "Belum masuk atau token salah")}}},
+        "/webhooks/redmine/{secret}": {"post": {
+            "summary": "Petunjuk perubahan dari plugin redmine_webhook",
+            "parameters": [{"name": "secret", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
+                                                                         " atau diabaikan"},
+                          "401": _json(_ERROR, "Rahasia salah")}}},
+        "/webhooks/redmine": {"post": {
+            "summary": "Webhook Redmine 7 (X-Redmine-Signature-256)",
+            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
+                                                                         " atau diabaikan"},
+                          "401": _json(_ERROR, "Tanda tangan salah")}}},
+        "/webhooks/gitlab": {"post": {
+            "summary": "Webhook proyek GitLab (X-Gitlab-Token atau Standard Webhooks)",
+            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
+                                                                         " atau diabaikan"},
+                          "401": _json(_ERROR, "Token salah")}}},
         "/healthz": {"get": {
             "summary": "Kesehatan penyimpanan dan antrean",
             "responses": {"200": _json({"type": "object"}, "Sehat"),

@@ -13,6 +13,7 @@ from connector.cli import (
     case_commands,
     codehost_commands,
     redmine_commands,
+    report_commands,
     service_commands,
     sop_commands,
 )
@@ -47,5 +48,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
-               case_commands, codehost_commands):
+               case_commands, codehost_commands, report_commands):
     module.register(main)
