@@ -75,3 +75,6 @@ class CodeHost(Protocol):
 
     def hooks_healthy(self, project: ProvisionedProject) -> bool:
         """False when our hook is missing or the host has disabled it after failures."""
+
+    def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
+        """Add a link line to the wiki's home page (Beranda) unless one with that URL is there."""

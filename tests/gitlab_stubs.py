@@ -34,6 +34,15 @@ GROUP = "diskominfo/aplikasi"
 GROUP_ID = 12
 CREATED = "2026-03-09T02:15:43.000Z"
 HOOK_URL = "https://sop.sumbawakab.go.id/webhooks/gitlab"
+# Appended to tests.conftest.write_config: the [webhooks] hook token, then a [gitlab] table.
+GITLAB_CONFIG = f"""gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
+
+[gitlab]
+url = "{BASE}"
+token_env = "SOP_TEST_GITLAB_TOKEN"
+group = "diskominfo/aplikasi"
+hook_url = "{HOOK_URL}"
+"""
 Json = dict[str, Any]
 
 
@@ -368,6 +377,35 @@ def _wiki_create(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Matc
     return _ok(fake.wikis[pid][data["title"]], 201)
 
 
+def _wiki_page(fake: FakeGitLab, m: re.Match[str]) -> Json | None:
+    """The page whose slug is the URL's ``:slug`` (URL-encoded, ``dir%2Fpage``)."""
+    slug = unquote(m.group(2))
+    return next((p for p in fake.wikis[int(m.group(1))].values() if p["slug"] == slug), None)
+
+
+def _wiki_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/wikis/:slug``: the page with its content."""
+    assert set(query_of(request)) <= {"render_html", "version"}
+    page = _wiki_page(fake, m)
+    return _ok(page) if page else not_found("Wiki Page")
+
+
+def _wiki_update(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/wikis/:slug``: at least one of title, content and format."""
+    pid, data = int(m.group(1)), body_of(request)
+    assert data and set(data) <= {"title", "content", "format"}, data
+    page = _wiki_page(fake, m)
+    if page is None:
+        return not_found("Wiki Page")
+    title = data.get("title", page["title"])
+    if title != page["title"] and title in fake.wikis[pid]:
+        return _bad(400, "Duplicate page: A page with that title already exists")
+    del fake.wikis[pid][page["title"]]
+    fake.wikis[pid][title] = {**wiki_json(title, data.get("content", page["content"])),
+                              "format": data.get("format", page["format"])}
+    return _ok(fake.wikis[pid][title])
+
+
 def _users_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
     name = query_of(request)["username"].lower()
     return _ok([u for u in fake.users.values() if u["username"].lower() == name])
@@ -468,6 +506,8 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "protected.create": ("POST", _PID + r"/protected_branches$", _protected_create),
     "wikis.list": ("GET", _PID + r"/wikis(\?.*)?$", _wikis_list),
     "wiki.create": ("POST", _PID + r"/wikis$", _wiki_create),
+    "wiki.get": ("GET", _PID + r"/wikis/([^/?]+)(\?.*)?$", _wiki_get),
+    "wiki.update": ("PUT", _PID + r"/wikis/([^/?]+)$", _wiki_update),
     "users.list": ("GET", r"/users\?(.*)$", _users_list),
     "member.get": ("GET", _PID + r"/members/all/(\d+)$", _member_get),
     "member.create": ("POST", _PID + r"/members$", _member_create),

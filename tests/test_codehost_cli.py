@@ -20,18 +20,11 @@ from connector.workflow.automation import check_hooks, provision
 from connector.workflow.state import case_view
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.fakes import FakeTracker
-from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
+from tests.gitlab_stubs import GITLAB_CONFIG, GROUP, ROUTES, FakeGitLab
 
 ENV = {"SOP_TEST_REDMINE_KEY": "k", "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN,
        "SOP_TEST_GITLAB_TOKEN": "glpat-x", "SOP_TEST_GITLAB_HOOK": "hook-secret"}
-GITLAB = f"""gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
-
-[gitlab]
-url = "{BASE}"
-token_env = "SOP_TEST_GITLAB_TOKEN"
-group = "{GROUP}"
-hook_url = "{HOOK_URL}"
-"""
+GITLAB = GITLAB_CONFIG
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from connector.workflow.engine import (
     decide,
 )
 from connector.workflow.paths import main_path
+from tests.workflow_driver import ROLE_OF_STEP
 
 SOP = load_default_sop()
 CAL = WorkCalendar.standard()
@@ -239,23 +240,7 @@ def test_development_cannot_be_completed_with_deliverables_missing() -> None:
 
 
 def test_the_whole_happy_path_visits_every_main_step_once() -> None:
-    actors = {
-        2: "kadis",
-        3: "kabid",
-        4: "kasi",
-        5: "kasi",
-        6: "kabid",
-        8: "kasi",
-        9: "dev1",
-        10: "dev1",
-        11: "opd1",
-        12: "dev1",
-        13: "dev1",
-        14: "opd1",
-        15: "dev1",
-        16: "kabid",
-        17: "dev1",
-    }
+    actors = ROLE_OF_STEP
     view, visited = case(2), [2]
     while True:
         event = closed(

@@ -19,20 +19,15 @@ from connector.config import load_settings
 from connector.gitlab.seeds import DOCUMENTS
 from connector.store import cases
 from connector.store.projects import project_of_case
+from connector.store.schema import CaseStatus
 from connector.workflow.automation import subproject_identifier
 from tests.conftest import INTAKE_TOKEN, write_config
-from tests.gitlab_stubs import BASE, GROUP, HOOK_URL, ROUTES, FakeGitLab
+from tests.gitlab_stubs import GITLAB_CONFIG, GROUP, HOOK_URL, ROUTES, FakeGitLab
+from tests.test_redmine_documents import documents_section
 from tests.workflow_driver import CaseDriver
 
 pytestmark = pytest.mark.redmine
-GITLAB = f"""gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
-
-[gitlab]
-url = "{BASE}"
-token_env = "SOP_TEST_GITLAB_TOKEN"
-group = "{GROUP}"
-hook_url = "{HOOK_URL}"
-"""
+GITLAB = GITLAB_CONFIG
 
 
 @pytest.fixture
@@ -45,8 +40,8 @@ def gitlab_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                         "SOP_TEST_GITLAB_TOKEN": "glpat-test-token",
                         "SOP_TEST_GITLAB_HOOK": "hook-secret-0123456789"}.items():
         monkeypatch.setenv(name, value)
-    services = bootstrap(load_settings(write_config(tmp_path, redmine_url=redmine.url,
-                                                    extra=GITLAB)))
+    services = bootstrap(load_settings(write_config(
+        tmp_path, redmine_url=redmine.url, extra=GITLAB + documents_section())))
     fake = FakeGitLab(users=("dev1", "dev2", "kasi"))
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_passthru(redmine.url)
@@ -107,3 +102,8 @@ def test_step_8_provisions_gitlab_and_the_gate_refuses_then_allows(
     driver.sync(12)
     assert driver.case().current_step == 13
     assert len(fake.projects) == 1  # nothing provisioned twice along the way
+
+    driver.walk([13, 14, 15, 16])
+    assert driver.case().status is CaseStatus.CLOSED
+    home = fake.wikis[project["id"]]["home"]["content"]
+    assert f"{driver.server.url}/issues/{case.redmine_issue_id}" in home

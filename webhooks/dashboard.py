@@ -18,6 +18,7 @@ from connector.rendering import templates_dir
 from connector.reporting.cases import CaseSummary, case_summaries, case_timeline, known_opds
 from connector.reporting.recap import (
     ReportError,
+    StepRecap,
     month_label,
     monthly_recap,
     recap_csv,
@@ -126,16 +127,23 @@ def case_page(case_id: int) -> Any:
                        redmine_url=s.settings.redmine.url)
 
 
+def _month_recap() -> tuple[str, list[StepRecap] | None]:
+    """The asked month (default: this month) and its recap, or the error and None."""
+    s = services()
+    month = request.args.get("month") or s.today().strftime("%Y-%m")
+    try:
+        return month, monthly_recap(s.engine, s.sop, s.calendar, month)
+    except ReportError as exc:
+        return str(exc), None
+
+
 @blueprint.get("/dashboard/recap")
 @page_requires_sign_in
 def recap_page() -> Any:
     """The month's recap per step, as a table and a chart (default: this month)."""
-    s = services()
-    month = request.args.get("month") or s.today().strftime("%Y-%m")
-    try:
-        recaps = monthly_recap(s.engine, s.sop, s.calendar, month)
-    except ReportError as exc:
-        return render_page("error.html", 400, message=str(exc))
+    month, recaps = _month_recap()
+    if recaps is None:
+        return render_page("error.html", 400, message=month)
     chart = Markup(recap_svg(month, recaps))  # recap_svg escapes every text it writes
     return render_page("recap.html", month=month, label=month_label(month), recaps=recaps,
                        chart=chart)
@@ -145,12 +153,9 @@ def recap_page() -> Any:
 @page_requires_sign_in
 def recap_download() -> Any:
     """The month's recap as a CSV file."""
-    s = services()
-    month = request.args.get("month") or s.today().strftime("%Y-%m")
-    try:
-        recaps = monthly_recap(s.engine, s.sop, s.calendar, month)
-    except ReportError as exc:
-        return render_page("error.html", 400, message=str(exc))
+    month, recaps = _month_recap()
+    if recaps is None:
+        return render_page("error.html", 400, message=month)
     return Response(recap_csv(month, recaps), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="rekap-sop-{month}.csv"'})
 

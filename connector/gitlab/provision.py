@@ -19,7 +19,7 @@ from gitlab.v4.objects import Project
 from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedProject
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
-from connector.gitlab import deliverables, parts
+from connector.gitlab import deliverables, parts, wiki_links
 from connector.gitlab.client import connect, found, translated_errors
 from connector.gitlab.naming import (
     candidate_paths,
@@ -89,6 +89,11 @@ class GitLabCodeHost:
             hooks = self._lazy(project).hooks.list(get_all=True)
         ours = [h for h in hooks if project.hook_url in (None, h.url)]
         return bool(ours) and all(parts.hook_enabled(h.attributes) for h in ours)
+
+    def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
+        """Add ``- [title](url)`` under "## Dokumen" on the wiki's home page, unless there."""
+        with translated_errors(f"linking {url} on the wiki of {project.path_with_namespace}"):
+            wiki_links.link_on_home(self._lazy(project), title, url)
 
     def _lazy(self, project: ProvisionedProject) -> Project:
         return self._gl.projects.get(project.id, lazy=True)

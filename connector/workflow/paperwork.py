@@ -7,6 +7,7 @@ worker killed while rendering simply renders again.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from connector.bootstrap import Services
@@ -14,17 +15,20 @@ from connector.documents import model as doc
 from connector.documents.numbering import issue_number
 from connector.documents.settings import DocumentSettings
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
+from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.gitlab.seeds import DOCUMENTS
 from connector.sop.model import DocumentKind
 from connector.store import audit, cases
 from connector.store.projects import project_of_case
+from connector.workflow.automation import project_for
 from connector.workflow.engine import CaseView
 from connector.workflow.record_reader import CaseFacts, case_facts
 
 KIND = {DocumentKind.BERITA_ACARA: doc.DocumentKind.BERITA_ACARA,
         DocumentKind.LAPORAN_KETIDAKTERSEDIAAN: doc.DocumentKind.LAPORAN,
         DocumentKind.SURAT_OPD: doc.DocumentKind.SURAT}
+log = logging.getLogger(__name__)
 FORMATS = (("pdf", "application/pdf"),
            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
 
@@ -47,7 +51,25 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
             services.tracker.attach_document(case.redmine_issue_id, name, content_type,
                                              rendered[ext], notes=f"{name} dilampirkan.")
             names.append(name)
+    if DocumentKind.BERITA_ACARA in kinds:
+        _link_from_wiki(services, case)
     return names
+
+
+def _link_from_wiki(services: Services, case: cases.Case) -> None:
+    """Link the case (and its Berita Acara) from the GitLab wiki's Beranda page.
+
+    A refusal from GitLab (a wiki switched off, say) is logged: the case still closes.
+    """
+    project = project_for(services, case.id)
+    if services.codehost is None or project is None:
+        return
+    try:
+        services.codehost.link_on_home(
+            project, f"Berita Acara Pekerjaan (Redmine #{case.redmine_issue_id})",
+            f"{services.settings.redmine.url}/issues/{case.redmine_issue_id}")
+    except RemoteRejected as exc:
+        log.warning("case %s: the wiki link was refused: %s", case.id, exc)
 
 
 def build(services: Services, settings: DocumentSettings, case: cases.Case, view: CaseView,
