@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,12 +11,12 @@ import pytest
 
 from connector.bootstrap import bootstrap
 from connector.config import load_settings
-from connector.faults import ENV_VAR
 from connector.handlers import handlers_for
 from connector.store import jobs
 from connector.store.schema import CaseStatus
 from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, write_config
+from tests.worker_process import run_worker_until_killed
 from tests.workflow_driver import CaseDriver
 
 pytestmark = pytest.mark.redmine
@@ -56,13 +53,7 @@ def test_an_accepted_case_closes_with_one_berita_acara_despite_a_kill(driver: Ca
     driver.act(16)
     with driver.services.engine.begin() as conn:
         jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(16)})
-    env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-    killed = subprocess.run(
-        [sys.executable, "-m", "connector.cli", "worker", "--drain", "--config",
-         str(driver.services.settings.source)],
-        env={**env, ENV_VAR: "documents.after_render"}, capture_output=True, text=True,
-        timeout=300, check=False)
-    assert killed.returncode == -9, killed.stderr[-2000:]
+    run_worker_until_killed(driver.services.settings.source, "documents.after_render")
     assert driver.case().status is CaseStatus.OPEN  # nothing recorded yet
     # The killed worker's job lease and case lock run out; another worker takes over.
     later = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731

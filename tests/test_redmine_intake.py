@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +12,12 @@ from redminelib import Redmine
 
 from connector.bootstrap import Services, bootstrap
 from connector.config import Settings
-from connector.faults import ENV_VAR, POINTS
+from connector.faults import POINTS
 from connector.handlers import handlers_for
 from connector.store import cases, jobs
 from connector.store.schema import CaseStatus
 from tests.conftest import auth, sample_letter
+from tests.worker_process import run_worker_until_killed
 
 pytestmark = pytest.mark.redmine
 MAIN_PATH = [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
@@ -129,20 +126,6 @@ def test_the_same_letter_100_times_then_20_at_once_is_one_case(services: Service
     assert len(parents) == 1 and len(steps) == len(MAIN_PATH)
 
 
-def _worker(config: Path, fault: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-    if fault:
-        env[ENV_VAR] = fault
-    return subprocess.run(
-        [sys.executable, "-m", "connector.cli", "worker", "--drain", "--config", str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("fault", [p for p in POINTS if p.startswith("intake.")])
 def test_a_worker_killed_at_each_fault_point_resumes_without_duplicates(
     client, services: Services, redmine, fault: str
@@ -152,8 +135,7 @@ def test_a_worker_killed_at_each_fault_point_resumes_without_duplicates(
         client.post("/webhooks/intake", json=sample_letter(nomor), headers=auth()).status_code
         == 202
     )
-    killed = _worker(services.settings.source, fault)
-    assert killed.returncode == -9, killed.stderr[-2000:]
+    run_worker_until_killed(services.settings.source, fault)
     key = f"DINKES:{nomor.upper()}"
     case = cases.find_case_by_key(services.engine, key)
     assert case is not None and case.status is CaseStatus.RECEIVED
