@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from connector.bootstrap import Services, bootstrap
 from connector.config import Settings, load_settings
+from connector.store.db import create_all, make_engine
+from connector.store.schema import metadata
 from tests.fakes import FakeTracker
 
 INTAKE_TOKEN = "intake-token-for-tests-0123456789"
@@ -138,3 +142,29 @@ def redmine_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redmine: A
     monkeypatch.setenv("SOP_TEST_REDMINE_KEY", redmine.admin_key)
     monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", INTAKE_TOKEN)
     return load_settings(write_config(tmp_path, redmine_url=redmine.url))
+
+
+POSTGRES_URL = os.environ.get("SOP_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=[
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(
+        not POSTGRES_URL, reason="SOP_TEST_POSTGRES_URL not set")),
+])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's database: a file SQLite, and the test PostgreSQL when one is given."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    assert POSTGRES_URL is not None
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An empty store on ``db_url`` (the PostgreSQL one is emptied before each test)."""
+    built = make_engine(db_url)
+    metadata.drop_all(built)
+    create_all(built)
+    yield built
+    built.dispose()

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +22,13 @@ from connector.documents.numbering import (
     issue_number,
 )
 from connector.documents.settings import NumberPatterns, pattern_problems
-from connector.store.db import create_all, make_engine
-from connector.store.schema import cases, metadata
+from connector.store.db import make_engine
+from connector.store.schema import cases
 
 BA = "000.1.2/{seq:03d}/DKIST/{year}"
 SURAT = "000.1.2/{seq:03d}/DKIST/{month_roman}/{year}"
 NOW = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
 CASES = 40
-POSTGRES_URL = os.environ.get("SOP_TEST_POSTGRES_URL")
 
 
 def add_cases(engine: Engine, count: int) -> list[int]:
@@ -41,29 +39,6 @@ def add_cases(engine: Engine, count: int) -> list[int]:
     with engine.begin() as conn:
         conn.execute(insert(cases), rows)
         return list(conn.execute(select(cases.c.id).order_by(cases.c.id)).scalars())
-
-
-@pytest.fixture(params=[
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(
-        not POSTGRES_URL, reason="SOP_TEST_POSTGRES_URL not set")),
-])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A file SQLite database, and the scratch PostgreSQL database when one is given, where
-    READ COMMITTED lets racers read the same max(seq) and the unique index decides."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    assert POSTGRES_URL is not None
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    built = make_engine(db_url)
-    metadata.drop_all(built)
-    create_all(built)
-    yield built
-    built.dispose()
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +21,6 @@ from connector.store import (
     add_attachment,
     append_audit,
     case_key_for,
-    create_all,
     find_case_by_key,
     get_case,
     get_inbox,
@@ -32,7 +28,6 @@ from connector.store import (
     list_audit,
     list_case_steps,
     list_jobs,
-    make_engine,
     mark_change_processed,
     record_inbox,
     record_intake,
@@ -41,32 +36,12 @@ from connector.store import (
     set_case_status,
     upsert_case_step,
 )
-from connector.store.schema import cases, inbox, jobs, metadata
+from connector.store.schema import cases, inbox, jobs
 
-POSTGRES_URL = os.environ.get("SOP_TEST_POSTGRES_URL")
 T0 = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 KEY = "DINKES:027/145/DINKES/2026"
 LETTER = {"nomor_surat": "027/145/DINKES/2026", "opd": "DINKES", "nama_aplikasi": "SIMPUS"}
 PDF = ("surat.pdf", "application/pdf", b"%PDF-1.7 surat")
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not POSTGRES_URL, reason="SOP_TEST_POSTGRES_URL not set"),
-        ),
-    ]
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite" else POSTGRES_URL
-    assert url is not None
-    engine = make_engine(url)
-    metadata.drop_all(engine)
-    create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 def clock() -> datetime:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import sqlite3
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -41,9 +39,8 @@ from connector.store import (
     run_worker,
 )
 from connector.store.db import reading
-from connector.store.schema import jobs, metadata, processed_changes
+from connector.store.schema import jobs, processed_changes
 
-POSTGRES_URL = os.environ.get("SOP_TEST_POSTGRES_URL")
 T0 = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 
 
@@ -65,31 +62,6 @@ class MaxJitter:
 
     def uniform(self, a: float, b: float) -> float:
         return b
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not POSTGRES_URL, reason="SOP_TEST_POSTGRES_URL not set"),
-        ),
-    ]
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    assert POSTGRES_URL is not None
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    metadata.drop_all(engine)
-    create_all(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
