@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -99,8 +100,20 @@ class CaseDriver:
             jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": self.step_issue(step)})
         self.drain()
 
-    def drain(self) -> int:
-        return jobs.drain(self.services.engine, handlers_for(self.services), "test-worker")
+    def drain(self, *, rounds: int = 10) -> int:
+        """Run the jobs as a live worker would, until none is waiting to be retried.
+
+        A busy Redmine may fail a first attempt; the job then comes back after a short
+        backoff, so a single pass could return before the case has moved.
+        """
+        done = 0
+        for _ in range(rounds):
+            done += jobs.drain(self.services.engine, handlers_for(self.services), "test-worker")
+            if not jobs.list_jobs(self.services.engine, ["pending", "failed", "running"]):
+                return done
+            time.sleep(2)
+        raise AssertionError(f"jobs still waiting after {rounds} rounds: "
+                             f"{jobs.list_jobs(self.services.engine, ['pending', 'failed'])}")
 
     def status_id(self, name: str) -> int:
         return next(s.id for s in self.api("admin").issue_status.all() if s.name == name)
