@@ -10,7 +10,8 @@ Redmine note that ``checklist_note`` writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from gitlab.v4.objects import Project
@@ -26,7 +27,19 @@ def check(project: Project) -> list[DeliverableStatus]:
     """One status per output of step 12, in the SOP's order."""
     pages = project.wikis.list(with_content=1, get_all=True)
     wiki = {str(page.title): str(getattr(page, "content", "")) for page in pages}
-    return [_application(project), *(_document(project, doc, wiki) for doc in DOCUMENTS)]
+    source = found(lambda: _first_source_file(project))
+    return judge(source, partial(_file_text, project), wiki)
+
+
+def judge(source: str | None, file_text: Callable[[str], str | None],
+          wiki: Mapping[str, str]) -> list[DeliverableStatus]:
+    """The statuses from what any code host holds, whoever read it.
+
+    ``source`` is the first non-seed file of the branch (None: none), ``file_text`` reads a
+    file of the branch (None: missing), ``wiki`` maps page titles to their text.
+    """
+    return [_application(source), *(_document(doc, file_text(doc.path), wiki)
+                                     for doc in DOCUMENTS)]
 
 
 def checklist_note(statuses: Iterable[DeliverableStatus]) -> str:
@@ -41,8 +54,7 @@ def checklist_note(statuses: Iterable[DeliverableStatus]) -> str:
     return "\n".join(lines)
 
 
-def _application(project: Project) -> DeliverableStatus:
-    source = found(lambda: _first_source_file(project))
+def _application(source: str | None) -> DeliverableStatus:
     if source is None:
         return DeliverableStatus(APPLICATION, False, None,
                                  f"belum ada kode sumber di cabang {BRANCH}")
@@ -55,17 +67,18 @@ def _first_source_file(project: Project) -> str | None:
         recursive=True, ref=BRANCH, iterator=True)
     for entry in entries:
         path = str(entry["path"])
-        if entry["type"] == "blob" and _is_source(path):
+        if entry["type"] == "blob" and is_source(path):
             return path
     return None
 
 
-def _is_source(path: str) -> bool:
+def is_source(path: str) -> bool:
+    """True for a file of the application itself, not a seed or a top-level dot file."""
     return not (path.startswith(("docs/", ".")) or path in ROOT_FILES)
 
 
-def _document(project: Project, doc: Document, wiki: Mapping[str, str]) -> DeliverableStatus:
-    file_text = _file_text(project, doc.path)
+def _document(doc: Document, file_text: str | None,
+              wiki: Mapping[str, str]) -> DeliverableStatus:
     page_text = wiki.get(doc.wiki_title) if doc.wiki_title else None
     if _filled(file_text):
         return DeliverableStatus(doc.name, True, doc.path, "sudah diisi")

@@ -80,9 +80,16 @@ class Seeds:
     wiki: dict[str, str]
 
 
-def render_seeds(request: ProjectRequest, *, path_with_namespace: str, web_url: str) -> Seeds:
-    """Render every seed for ``request``'s project at ``path_with_namespace``."""
+def render_seeds(request: ProjectRequest, *, path_with_namespace: str, web_url: str,
+                 wiki_home_url: str | None = None, code_host: str = "GitLab") -> Seeds:
+    """Render every seed for ``request``'s project at ``path_with_namespace``.
+
+    ``wiki_home_url`` defaults to GitLab's address of the wiki's home page; ``code_host``
+    names the host where the text mentions it (empty: not named).
+    """
     context = _context(request, path_with_namespace, web_url)
+    context["wiki_home_url"] = wiki_home_url or f"{web_url}/-/wikis/home"
+    context["code_host"] = code_host
     env = markdown_env()
     paths = [*ROOT_FILES, *(doc.path for doc in DOCUMENTS)]
     files = {path: env.get_template(f"repository/{path}.j2").render(context) for path in paths}
