@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services, test_config: dict[str, Any] | None = None) -> Flask:
     """The WSGI app over ``services``; ``test_config`` overrides Flask settings in tests."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static files: the route would only 404
     app.config["MAX_CONTENT_LENGTH"] = services.settings.server.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     if test_config:

@@ -11,9 +11,12 @@ from connector.store import audit, cases
 from webhooks.context import services
 
 blueprint = Blueprint("cases_api", __name__)
+# Ids beyond a signed 64-bit integer are no row of ours; the store could not even look them up.
+MAX_CASE_ID = 2**63 - 1
+CASE_ID = f"<int(max={MAX_CASE_ID}):case_id>"
 
 
-@blueprint.get("/api/cases/<int:case_id>")
+@blueprint.get(f"/api/cases/{CASE_ID}")
 def show_case(case_id: int) -> Any:
     """The case, its steps and its timeline; the intake token is required."""
     token = services().settings.webhooks.intake_token

@@ -27,6 +27,7 @@ from connector.reporting.recap import (
 from connector.store.schema import CaseStatus
 from webhooks import auth
 from webhooks.auth import current_login, page_requires_sign_in, render_page, token_matches
+from webhooks.cases_api import CASE_ID
 from webhooks.context import services
 
 blueprint = Blueprint("dashboard", __name__)
@@ -110,7 +111,7 @@ def case_list() -> Any:
                        opds=opds, agencies=agencies, statuses=[*STATUSES, ALL])
 
 
-@blueprint.get("/dashboard/cases/<int:case_id>")
+@blueprint.get(f"/dashboard/cases/{CASE_ID}")
 @page_requires_sign_in
 def case_page(case_id: int) -> Any:
     """One case: where it stands and its timeline, planned against actual."""

@@ -1,4 +1,9 @@
-"""``GET /openapi.json``: the OpenAPI description of the service's endpoints."""
+"""``GET /openapi.json``: the OpenAPI description of every endpoint of the service.
+
+``tests/test_openapi_contract.py`` keeps it whole (every Flask route is described, nothing
+else is) and truthful (the running app's answers match it); ``scripts/api-docs`` turns it
+into ``docs/dokumentasi-api.md``.
+"""
 
 from __future__ import annotations
 
@@ -7,116 +12,237 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from connector import __version__
-from connector.intake.letter import MAX_ATTACHMENTS
+from webhooks import openapi_schemas as s
+from webhooks.cases_api import MAX_CASE_ID
 
 blueprint = Blueprint("openapi", __name__)
+Operation = dict[str, Any]
 
-_TEXT = {"type": "string", "minLength": 1}
-_ERROR: dict[str, Any] = {"type": "object", "required": ["error", "message"],
-          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
-_LETTER = {
-    "type": "object", "additionalProperties": False,
-    "required": ["nomor_surat", "tanggal_surat", "opd", "perihal", "nama_aplikasi", "deskripsi",
-                 "kontak"],
-    "properties": {
-        "nomor_surat": {**_TEXT, "maxLength": 100, "example": "027/145/DINKES/2026"},
-        "tanggal_surat": {"type": "string", "format": "date", "example": "2026-11-20"},
-        "opd": {**_TEXT, "maxLength": 50, "description": "Kode OPD dari konfigurasi [opd]",
-                "example": "DINKES"},
-        "perihal": {**_TEXT, "maxLength": 500},
-        "nama_aplikasi": {**_TEXT, "maxLength": 200},
-        "deskripsi": {**_TEXT, "maxLength": 20000},
-        "kontak": {
-            "type": "object", "additionalProperties": False, "required": ["nama", "email"],
-            "properties": {"nama": {**_TEXT, "maxLength": 200},
-                           "jabatan": {"type": "string", "maxLength": 200},
-                           "email": {"type": "string", "format": "email", "maxLength": 254},
-                           "telepon": {"type": "string", "maxLength": 40}}},
-        "lampiran": {
-            "type": "array", "maxItems": MAX_ATTACHMENTS,
-            "items": {"type": "object", "additionalProperties": False,
-                      "required": ["nama_file", "content_type", "isi_base64"],
-                      "properties": {"nama_file": _TEXT, "content_type": _TEXT,
-                                     "isi_base64": {"type": "string",
-                                                    "contentEncoding": "base64"}}}},
-    },
+
+def _json(schema: dict[str, Any], description: str, example: Any = None,
+          headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    answer: dict[str, Any] = {"description": description, "content": {s.JSON: media}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _error(description: str, example_error: str, example_message: str,
+           headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _json(s.ERROR, description, {"error": example_error, "message": example_message},
+                 headers)
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {s.HTML: {"schema": {"type": "string"}}}}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+REDIRECT = {"description": "Dialihkan (Location)", "headers": {
+    "Location": {**_header("Alamat tujuan"), "required": True}}}
+TO_SIGN_IN = {**REDIRECT, "description": "Belum masuk: dialihkan ke `/dashboard/masuk`"}
+WWW_AUTHENTICATE = {"WWW-Authenticate": _header('`Bearer realm="sop-connector"`')}
+R401 = _error("Token, rahasia atau tanda tangan salah atau tidak ada; tidak ada yang disimpan",
+              "unauthorized", "wrong bearer token")
+R413 = _error("Isi permintaan melebihi `[server] max_body_bytes`; tidak ada yang disimpan",
+              "request_entity_too_large", "The data value transmitted exceeds the capacity "
+              "limit.")
+R422_HOOK = _error("Isi bukan JSON; tidak ada yang disimpan", "invalid_request",
+                   "the body is not JSON")
+R503 = _error("Penyimpanan sementara tidak tersedia; kirim ulang nanti", "store_unavailable",
+              "Penyimpanan sementara tidak tersedia; kirim ulang nanti.",
+              {"Retry-After": _header("Detik sebelum mencoba lagi")})
+R404 = _error("Kasus tidak ditemukan", "not_found", "Kasus 7 tidak ditemukan.")
+CASE_ID = {"name": "case_id", "in": "path", "required": True,
+           "description": "Nomor kasus (`case_id` dari jawaban intake)",
+           "schema": {"type": "integer", "minimum": 0,
+                      "maximum": MAX_CASE_ID}}
+MONTH = {"name": "month", "in": "query", "description": "Bulan `YYYY-MM` (bawaan: bulan ini)",
+         "schema": {"type": "string"}}
+FILTERS = [{"name": "opd", "in": "query", "description": "Kode OPD (kosong: semua)",
+            "schema": {"type": "string"}},
+           {"name": "status", "in": "query",
+            "description": "Status kasus, atau `semua` (bawaan: `open`)",
+            "schema": {"type": "string", "enum": [*s.STATUSES, "semua"]}}]
+HOOK_JSON_BODY = {"required": True, "content": {s.JSON: {"schema": {
+    "description": "Dokumen JSON pengirim; hanya nomor isu/proyek yang dipakai"}}}}
+DASHBOARD_AUTH: list[dict[str, list[str]]] = [{"dashboardSession": []}]
+
+
+def _hook(summary: str, description: str, security: list[dict[str, list[str]]],
+          accepted_example: dict[str, Any], **extra: Any) -> Operation:
+    return {
+        "summary": summary, "description": description, "tags": ["Webhook"],
+        "security": security, "requestBody": HOOK_JSON_BODY, **extra,
+        "responses": {
+            "202": _json(s.ACCEPTED, "Kiriman dan tugasnya disimpan", accepted_example),
+            "200": _json(s.HOOK_200, "Kiriman yang sama sudah diterima (`duplicate: true`), "
+                         "atau peristiwa tidak dipakai (`ignored`); tidak ada yang baru "
+                         "disimpan", {"ignored": "event 'closed'"}),
+            "401": R401, "413": R413, "422": R422_HOOK, "503": R503}}
+
+
+def _page(summary: str, description: str, **extra: Any) -> Operation:
+    return {"summary": summary, "description": description, "tags": ["Dasbor"],
+            "security": DASHBOARD_AUTH, **extra,
+            "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
+                          "400": _html("Parameter salah; halaman galat"), "503": R503}}
+
+
+INTAKE: Operation = {
+    "summary": "Terima surat permohonan pembuatan aplikasi",
+    "description": "Surat, lampiran dan tugas `open_case` disimpan dalam satu transaksi "
+                   "sebelum dijawab 202; kasus Redmine dibuat oleh worker. Surat yang sama "
+                   "(OPD dan nomor surat) dijawab 200 dengan kasus yang ada. Header "
+                   "`Idempotency-Key` atau `webhook-id` menandai kiriman ulang.",
+    "tags": ["Intake"], "security": [{"intakeToken": []}, {"standardWebhooks": []}],
+    "requestBody": {"required": True, "content": {s.JSON: {"schema": s.LETTER,
+                                                           "example": s.LETTER_EXAMPLE}}},
+    "responses": {
+        "202": _json(s.CASE_REF, "Surat disimpan; kasus akan dibuat di Redmine",
+                     s.CASE_REF_EXAMPLE),
+        "200": _json(s.CASE_REF, "Surat yang sama sudah diterima; kasus yang ada",
+                     {**s.CASE_REF_EXAMPLE, "created": False}),
+        "401": {**R401, "headers": WWW_AUTHENTICATE},
+        "413": R413,
+        "422": _json(s.FIELD_ERRORS, "Kolom yang salah, masing-masing disebutkan; tidak ada "
+                     "yang disimpan", {"error": "invalid_request", "message":
+                                       "Permintaan tidak valid; perbaiki kolom berikut.",
+                                       "fields": [{"field": "tanggal_surat", "problem":
+                                                   "harus tanggal dengan format "
+                                                   "YYYY-MM-DD"}]}),
+        "503": R503}}
+
+REDMINE_PLUGIN = _hook(
+    "Petunjuk perubahan dari plugin redmine_webhook",
+    "Plugin redmine_webhook tidak dapat menandatangani, jadi rahasia `[webhooks] "
+    "redmine_secret` menjadi bagian URL. Hanya `payload.issue.id` yang dipakai; isu dibaca "
+    "ulang lewat REST. Rahasia salah dijawab 401.", [],
+    {"accepted": True, "issue_id": 42, "duplicate": False},
+    parameters=[{"name": "secret", "in": "path", "required": True,
+                 "description": "Rahasia `[webhooks] redmine_secret`",
+                 "schema": {"type": "string"}}])
+REDMINE_NATIVE = _hook(
+    "Webhook bawaan Redmine 7",
+    "Ditandatangani dengan `X-Redmine-Signature-256`. Peristiwa `issue.created` dan "
+    "`issue.updated` dengan `data.issue.id` menjadi tugas `sync_issue`.",
+    [{"redmineSignature": []}], {"accepted": True, "issue_id": 42, "duplicate": False})
+GITLAB = _hook(
+    "Webhook proyek GitLab",
+    "Push, merge request, wiki, pipeline, tag dan rilis dicatat sebagai catatan kemajuan "
+    "langkah 12. Dengan token biasa header `X-Gitlab-Token` diperiksa; dengan token "
+    "`whsec_...` hanya tanda tangan Standard Webhooks. Header `X-Gitlab-Event` menyebut "
+    "jenis peristiwa.", [{"gitlabToken": []}, {"standardWebhooks": []}],
+    {"accepted": True, "kind": "push", "duplicate": False},
+    parameters=[{"name": "X-Gitlab-Event", "in": "header", "required": False,
+                 "description": "Jenis peristiwa GitLab, misalnya `Push Hook`",
+                 "schema": {"type": "string"}}])
+
+PATHS: dict[str, dict[str, Operation]] = {
+    "/webhooks/intake": {"post": INTAKE},
+    "/webhooks/redmine/{secret}": {"post": REDMINE_PLUGIN},
+    "/webhooks/redmine": {"post": REDMINE_NATIVE},
+    "/webhooks/gitlab": {"post": GITLAB},
+    "/api/cases/{case_id}": {"get": {
+        "summary": "Status dan riwayat satu kasus",
+        "description": "Alamat `status_url` dari jawaban intake; memakai token intake.",
+        "tags": ["API"], "security": [{"intakeToken": []}], "parameters": [CASE_ID],
+        "responses": {"200": _json(s.CASE, "Kasus, langkah-langkahnya dan riwayatnya",
+                                   s.CASE_EXAMPLE),
+                      "401": R401, "404": R404, "503": R503}}},
+    "/api/cases": {"get": {
+        "summary": "Daftar kasus (data yang sama dengan dasbor)",
+        "description": "Kasus yang cocok dengan saringan, yang paling mendesak dulu, beserta "
+                       "sisa hari kerja langkahnya.",
+        "tags": ["API"], "security": [{"dashboardToken": []}, {"dashboardSession": []}],
+        "parameters": FILTERS,
+        "responses": {"200": _json(s.CASE_LIST, "Kasus beserta sisa hari kerja",
+                                   s.CASE_LIST_EXAMPLE),
+                      "400": _error("Status tidak dikenal", "bad_request",
+                                    "Status 'x' tidak dikenal; pilih salah satu: ..."),
+                      "401": _error("Belum masuk atau token salah", "unauthorized",
+                                    "Masuk dulu, atau kirim token akses.", WWW_AUTHENTICATE),
+                      "503": R503}}},
+    "/healthz": {"get": {
+        "summary": "Kesehatan penyimpanan dan antrean",
+        "description": "Untuk pemantauan: jumlah tugas per status dan umur tugas tertunda "
+                       "tertua; bila GitLab dipakai, juga webhook GitLab yang dimatikan.",
+        "tags": ["Layanan"], "security": [],
+        "responses": {"200": _json(s.HEALTH, "Sehat", s.HEALTH_EXAMPLE),
+                      "503": _json(s.UNHEALTHY, "Penyimpanan tidak tersedia",
+                                   {"status": "error", "store": "unavailable"})}}},
+    "/openapi.json": {"get": {
+        "summary": "Deskripsi OpenAPI ini", "tags": ["Layanan"], "security": [],
+        "responses": {"200": _json({"type": "object", "required": ["openapi", "paths"]},
+                                   "OpenAPI 3.1")}}},
+    "/dashboard": {"get": _page("Dasbor: daftar kasus",
+                                "Kasus yang cocok dengan saringan (bawaan: yang terbuka).",
+                                parameters=FILTERS)},
+    "/dashboard/cases/{case_id}": {"get": {
+        **_page("Dasbor: satu kasus", "Posisi kasus dan lini masanya, rencana dan kenyataan.",
+                parameters=[CASE_ID]),
+        "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
+                      "404": _html("Kasus tidak ditemukan"), "503": R503}}},
+    "/dashboard/recap": {"get": _page("Dasbor: rekap bulanan",
+                                      "Rekap per langkah SOP, tabel dan grafik.",
+                                      parameters=[MONTH])},
+    "/dashboard/recap.csv": {"get": {
+        **_page("Dasbor: rekap bulanan sebagai CSV", "Berkas `rekap-sop-YYYY-MM.csv`.",
+                parameters=[MONTH]),
+        "responses": {"200": {"description": "Berkas CSV", "content": {
+            "text/csv": {"schema": {"type": "string"}}}},
+            "302": TO_SIGN_IN, "400": _html("Bulan salah; halaman galat"), "503": R503}}},
+    "/dashboard/dashboard.css": {"get": {
+        "summary": "Lembar gaya dasbor", "tags": ["Dasbor"], "security": [],
+        "responses": {"200": {"description": "CSS", "content": {
+            "text/css": {"schema": {"type": "string"}}}}}}},
+    "/dashboard/masuk": {
+        "get": {"summary": "Formulir masuk dasbor",
+                "description": "Dengan `?token=` (layar dinding) langsung masuk bila token "
+                               "benar, lalu dialihkan tanpa token di URL.",
+                "tags": ["Dasbor"], "security": [],
+                "parameters": [{"name": "next", "in": "query", "schema": {"type": "string"},
+                                "description": "Halaman dasbor tujuan"},
+                               {"name": "token", "in": "query", "schema": {"type": "string"},
+                                "description": "Token akses dasbor"}],
+                "responses": {"200": _html("Formulir masuk"),
+                              "302": {**REDIRECT, "description": "Sudah masuk, atau token "
+                                      "benar: dialihkan ke dasbor"},
+                              "403": _html("Token akses salah")}},
+        "post": {"summary": "Masuk dasbor dengan akun Redmine atau token akses",
+                 "description": "Kata sandi hanya diteruskan ke Redmine "
+                                "(`GET /users/current.json`), tidak pernah disimpan.",
+                 "tags": ["Dasbor"], "security": [],
+                 "requestBody": {"required": True, "content": {
+                     "application/x-www-form-urlencoded": {"schema": s.SIGN_IN_FORM}}},
+                 "responses": {"302": {**REDIRECT, "description": "Masuk; dialihkan ke "
+                                       "dasbor"},
+                               "400": _html("Login atau kata sandi kosong"),
+                               "403": _html("Ditolak: akun atau token salah, atau masuk "
+                                            "dengan akun Redmine tidak diaktifkan"),
+                               "413": R413,
+                               "503": _html("Redmine tidak dapat dihubungi")}}},
+    "/dashboard/keluar": {"post": {
+        "summary": "Keluar dari dasbor", "tags": ["Dasbor"], "security": [],
+        "responses": {"302": {**REDIRECT, "description": "Keluar; dialihkan ke formulir "
+                              "masuk"}}}},
 }
-_CASE_REF = {"type": "object", "required": ["case_id", "case_key", "status", "status_url"],
-             "properties": {"case_id": {"type": "integer"}, "case_key": {"type": "string"},
-                            "status": {"type": "string"}, "created": {"type": "boolean"},
-                            "status_url": {"type": "string", "format": "uri"}}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": schema}}}
-
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "sop-connector", "version": __version__,
-             "description": "Layanan Permohonan Pembuatan Aplikasi (SOP 555/568/DKIST/2021)."},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "paths": {
-        "/webhooks/intake": {"post": {
-            "summary": "Terima surat permohonan pembuatan aplikasi",
-            "security": [{"bearer": []}],
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": _LETTER}}},
-            "responses": {
-                "202": _json(_CASE_REF, "Surat disimpan; kasus akan dibuat di Redmine"),
-                "200": _json(_CASE_REF, "Surat yang sama sudah diterima; kasus yang ada"),
-                "401": _json(_ERROR, "Token atau tanda tangan salah atau tidak ada"),
-                "413": _json(_ERROR, "Isi permintaan terlalu besar"),
-                "422": _json({**_ERROR, "properties": {
-                    **_ERROR["properties"],
-                    "fields": {"type": "array", "items": {
-                        "type": "object", "properties": {"field": {"type": "string"},
-                                                         "problem": {"type": "string"}}}}}},
-                    "Kolom yang salah, masing-masing disebutkan"),
-                "503": _json(_ERROR, "Penyimpanan tidak tersedia; kirim ulang nanti"),
-            }}},
-        "/api/cases/{case_id}": {"get": {
-            "summary": "Status dan riwayat satu kasus",
-            "security": [{"bearer": []}],
-            "parameters": [{"name": "case_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "responses": {"200": _json({"type": "object"}, "Kasus dan riwayatnya"),
-                          "401": _json(_ERROR, "Token salah atau tidak ada"),
-                          "404": _json(_ERROR, "Kasus tidak ditemukan")}}},
-        "/api/cases": {"get": {
-            "summary": "Daftar kasus (data yang sama dengan dasbor)",
-            "security": [{"bearer": []}],
-            "parameters": [{"name": "opd", "in": "query", "schema": {"type": "string"}},
-                           {"name": "status", "in": "query",
-                            "schema": {"type": "string", "enum": [
-                                "received", "open", "rejected", "closed", "semua"]}}],
-            "responses": {"200": _json({"type": "object"}, "Kasus beserta sisa hari kerja"),
-                          "401": _json(_ERROR, "Belum masuk atau token salah")}}},
-        "/webhooks/redmine/{secret}": {"post": {
-            "summary": "Petunjuk perubahan dari plugin redmine_webhook",
-            "parameters": [{"name": "secret", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
-                                                                         " atau diabaikan"},
-                          "401": _json(_ERROR, "Rahasia salah")}}},
-        "/webhooks/redmine": {"post": {
-            "summary": "Webhook Redmine 7 (X-Redmine-Signature-256)",
-            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
-                                                                         " atau diabaikan"},
-                          "401": _json(_ERROR, "Tanda tangan salah")}}},
-        "/webhooks/gitlab": {"post": {
-            "summary": "Webhook proyek GitLab (X-Gitlab-Token atau Standard Webhooks)",
-            "responses": {"202": {"description": "Disimpan"}, "200": {"description": "Duplikat"
-                                                                         " atau diabaikan"},
-                          "401": _json(_ERROR, "Token salah")}}},
-        "/healthz": {"get": {
-            "summary": "Kesehatan penyimpanan dan antrean",
-            "responses": {"200": _json({"type": "object"}, "Sehat"),
-                          "503": _json({"type": "object"}, "Penyimpanan tidak tersedia")}}},
-        "/openapi.json": {"get": {"summary": "Deskripsi OpenAPI ini",
-                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-    },
+             "description": "Layanan Permohonan Pembuatan Aplikasi Diskominfo Kabupaten "
+                            "Sumbawa (SOP 555/568/DKIST/2021): menerima surat OPD dan "
+                            "petunjuk perubahan dari Redmine dan GitLab, serta menampilkan "
+                            "kasus."},
+    "components": {"securitySchemes": s.SECURITY_SCHEMES},
+    "paths": PATHS,
 }
 
 
