@@ -51,14 +51,23 @@ def calendar_for(settings: Settings) -> WorkCalendar:
 
 
 def codehost_for(settings: Settings) -> CodeHost | None:
-    """GitLab when ``[gitlab]`` is configured; None leaves step 8 to people."""
-    gitlab = settings.gitlab
-    if gitlab is None or gitlab.token is None:
-        return None
-    from connector.gitlab import GitLabCodeHost
+    """GitLab with ``[gitlab]`` and its token, else local git with ``[local_git]``, else None.
 
-    return GitLabCodeHost(gitlab.url, gitlab.token, gitlab.group,
-                          timeout=gitlab.timeout_seconds, ssl_verify=gitlab.verify_tls)
+    None leaves step 8 to people. The configuration loader refuses both sections at once;
+    were both given anyway, GitLab would win.
+    """
+    gitlab, local = settings.gitlab, settings.local_git
+    if gitlab is not None and gitlab.token is not None:
+        from connector.gitlab import GitLabCodeHost
+
+        return GitLabCodeHost(gitlab.url, gitlab.token, gitlab.group,
+                              timeout=gitlab.timeout_seconds, ssl_verify=gitlab.verify_tls)
+    if local is not None:
+        from connector.localgit import Author, LocalGitCodeHost
+
+        return LocalGitCodeHost(local.root, base_url=local.base_url,
+                                author=Author(local.author_name, local.author_email))
+    return None
 
 
 def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,

@@ -1,17 +1,53 @@
-"""``sop-connector provision CASE`` and ``deliverables CASE``: step 8 and step 12's gate."""
+"""``sop-connector provision CASE`` and ``deliverables CASE``: step 8 and step 12's gate.
+
+Both work with either code host (GitLab or local git); ``describe_codehost`` and
+``local_git_problems`` tell ``doctor`` which one a configuration uses and whether it can.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import TYPE_CHECKING
 
 import click
 
 from connector.cli.context import config_option, settings_from
+from connector.config.settings import Settings
 from connector.errors import ConnectorError
+from connector.redmine.doctor import Problem
 
 if TYPE_CHECKING:
     from connector.bootstrap import Services
     from connector.store.cases import Case
+
+
+def describe_codehost(settings: Settings) -> str:
+    """One line naming the code host that does step 8 under this configuration."""
+    if settings.gitlab is not None:
+        return f"Code host: GitLab {settings.gitlab.url} (grup {settings.gitlab.group})"
+    if settings.local_git is not None:
+        return f"Code host: git lokal {settings.local_git.root}"
+    return "Code host: tidak ada (langkah 8 dikerjakan manual)"
+
+
+def local_git_problems(settings: Settings) -> list[Problem]:
+    """What would stop the local code host: no ``git``, or a root this user cannot write."""
+    local = settings.local_git
+    if local is None:
+        return []
+    problems = []
+    if shutil.which("git") is None:
+        problems.append(Problem("git is not installed, [local_git] needs it",
+                                "install it: `apt-get install git`"))
+    folder = local.root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the repositories' root is created on first use
+    if not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+        problems.append(Problem(f"[local_git] root {local.root} cannot be written by this user",
+                                f"create it for the service's user: `install -d -o USER "
+                                f"-g GROUP -m 2775 {local.root}`"))
+    return problems
 
 
 def _case(services: Services, ref: str) -> Case:
@@ -30,7 +66,8 @@ def _services(config_path: str | None) -> Services:
 
     services = bootstrap(settings_from(config_path))
     if services.codehost is None:
-        raise ConnectorError("no code host is configured: add a [gitlab] section")
+        raise ConnectorError("no code host is configured: add a [gitlab] or a [local_git] "
+                             "section")
     return services
 
 
@@ -42,7 +79,7 @@ def register(main: click.Group) -> None:
     @click.argument("case")
     @click.option("--dry-run", is_flag=True, help="Only print what would be created.")
     def provision(config_path: str | None, case: str, dry_run: bool) -> None:
-        """Provision (or complete) the GitLab project of CASE, as step 8 does."""
+        """Provision (or complete) the repository of CASE, as step 8 does."""
         from connector.workflow import automation
         from connector.workflow.state import case_view
 

@@ -93,9 +93,14 @@ def register(main: click.Group) -> None:
         problems = check_redmine(settings.redmine.url, settings.redmine.api_key.reveal(),
                                  schema_for(settings), all_logins(settings))
         problems += _gitlab_problems(settings)
+        from connector.cli.codehost_commands import describe_codehost, local_git_problems
+
+        problems += local_git_problems(settings)
         if not problems:
             click.echo(f"ok: Redmine {settings.redmine.url} is ready for sop-connector")
+            click.echo(describe_codehost(settings))
             return
         for problem in problems:
             click.echo(f"MASALAH: {problem.what}\n  perbaikan: {problem.fix}")
+        click.echo(describe_codehost(settings))
         raise SystemExit(1)

@@ -15,6 +15,7 @@ from connector.config.settings import (
     DashboardSettings,
     DatabaseSettings,
     GitLabSettings,
+    LocalGitSettings,
     OpdAgency,
     OpdSettings,
     RedmineSettings,
@@ -29,7 +30,7 @@ from connector.sop.loader import load_sop
 from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
-SECTIONS = ("server", "database", "redmine", "gitlab", "roles", "opd", "calendar",
+SECTIONS = ("server", "database", "redmine", "gitlab", "local_git", "roles", "opd", "calendar",
             "sla", "dashboard", "documents", "webhooks", "sop")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
@@ -53,6 +54,8 @@ def load_settings(path: Path, *, resolve_secrets: bool = True) -> Settings:
         problems.append(f"{path}: [{name}]: unknown section; known: {', '.join(SECTIONS)}")
     sections = {name: _section(path, data, name, problems) for name in SECTIONS}
     settings = _build(path, sections, problems, resolve_secrets)
+    if "local_git" in data and settings.local_git is None:  # an empty [local_git] table
+        sections["local_git"].text("root")
     for section in sections.values():
         section.finish()
     _check_roles_cover_sop(path, settings, sections["roles"].data, problems)
@@ -101,6 +104,8 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         dashboard=_dashboard(s["dashboard"], resolve),
         documents=_documents(s["documents"]) if "documents" in _raw_sections(s) else None,
         gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
+        local_git=_local_git(path, s["local_git"], "gitlab" in _raw_sections(s))
+        if "local_git" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
     )
 
@@ -177,6 +182,28 @@ def _gitlab(sec: Section, resolve: bool) -> GitLabSettings:
         timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
         verify_tls=sec.flag("verify_tls", d.verify_tls),
     )
+
+
+def _local_git(path: Path, sec: Section, with_gitlab: bool) -> LocalGitSettings:
+    """``[local_git]``: step 8 in bare repositories under ``root`` (relative: to this file)."""
+    d = LocalGitSettings(root=Path())
+    if with_gitlab:
+        sec.problems.append(f"{path}: [local_git]: a configuration uses one code host; "
+                            "remove either [gitlab] or [local_git]")
+    root = Path(sec.text("root")).expanduser()
+    base_url: str = sec.text("base_url", d.base_url) if "base_url" in sec.data else d.base_url
+    if base_url and not base_url.startswith(("http://", "https://")):
+        sec.problems.append(f"{path}: [local_git] base_url: expected an http:// or https:// "
+                            f"address, got {base_url!r}")
+    ident = {key: sec.text(key, getattr(d, key)) for key in ("author_name", "author_email")}
+    for key, value in ident.items():
+        if any(c in value for c in "<>\n"):
+            sec.problems.append(f"{path}: [local_git] {key}: must not contain <, > or a "
+                                f"line break, got {value!r}")
+    root = root if root.is_absolute() else (path.parent / root).resolve()
+    if root.exists() and not root.is_dir():
+        sec.problems.append(f"{path}: [local_git] root: {root} is not a folder")
+    return LocalGitSettings(root=root, base_url=base_url.rstrip("/"), **ident)
 
 
 def _roles(sec: Section) -> dict[Role, tuple[str, ...]]:

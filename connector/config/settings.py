@@ -72,6 +72,16 @@ class GitLabSettings:
 
 
 @dataclass(frozen=True)
+class LocalGitSettings:
+    """Step 8 without GitLab: bare repositories (and their wikis) on this server's disk."""
+
+    root: Path  # where <slug>.git and <slug>.wiki.git are created
+    base_url: str = ""  # web address of root (cgit, gitweb); default: file:// URLs
+    author_name: str = "sop-connector"
+    author_email: str = "sop-connector@localhost"
+
+
+@dataclass(frozen=True)
 class OpdAgency:
     """A regional agency (OPD) that may send requests, with its technical team's logins."""
 
@@ -144,6 +154,7 @@ class Settings:
     dashboard: DashboardSettings = DashboardSettings()
     documents: DocumentSettings | None = None
     gitlab: GitLabSettings | None = None
+    local_git: LocalGitSettings | None = None
     sop_file: Path | None = None
 
     def logins_for(self, role: Role, opd: str | None = None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from datetime import date
 from connector.bootstrap import Services
 from connector.codehost import ProjectRequest, ProvisionedProject
 from connector.config.secret import Secret
+from connector.config.settings import GitLabSettings
 from connector.errors import RemoteRejected
 from connector.gitlab.deliverables import checklist_note
 from connector.gitlab.naming import slugify
@@ -23,19 +24,26 @@ from connector.workflow.engine import CaseView
 
 
 def project_request(services: Services, case: cases.Case, view: CaseView) -> ProjectRequest:
-    """What step 8 asks of the code host for this case."""
-    assert services.settings.gitlab is not None
+    """What step 8 asks of the code host for this case (GitLab's usernames, if GitLab)."""
     gitlab = services.settings.gitlab
+    username = gitlab.username_for if gitlab else str
     return ProjectRequest(
         case_key=case.case_key, slug_source=case.nama_aplikasi,
         title=case.nama_aplikasi,
         description=f"Aplikasi {case.nama_aplikasi} untuk {_opd_name(services, case.opd)}",
         opd_name=_opd_name(services, case.opd), nomor_surat=case.nomor_surat,
-        tanggal_surat=_letter_date(case), milestone_title=gitlab.milestone_title,
-        team_usernames=tuple(gitlab.username_for(login) for login in view.team),
-        maintainer_usernames=tuple(gitlab.username_for(login) for login in
+        tanggal_surat=_letter_date(case), milestone_title=milestone_title(services),
+        team_usernames=tuple(username(login) for login in view.team),
+        maintainer_usernames=tuple(username(login) for login in
                                    services.settings.roles.get(Role.KEPALA_SEKSI_APLIKASI, ())),
-        milestone_due=None, hook_url=_hook_url(services), hook_token=_hook_token(services))
+        milestone_due=None, hook_url=_hook_url(services),
+        hook_token=_hook_token(services) if gitlab else Secret(""))  # no hook without GitLab
+
+
+def milestone_title(services: Services) -> str:
+    """The development milestone's title (``[gitlab] milestone_title``, or its default)."""
+    gitlab = services.settings.gitlab
+    return gitlab.milestone_title if gitlab else GitLabSettings.milestone_title
 
 
 def provision(services: Services, case: cases.Case, view: CaseView) -> ProvisionedProject:
@@ -91,11 +99,10 @@ def missing_deliverables(services: Services, case_id: int) -> tuple[str, ...]:
 
 
 def set_development_due(services: Services, case: cases.Case, due: date) -> None:
-    """The GitLab milestone and the Redmine version carry step 12's due date."""
+    """The code host's milestone and the Redmine version carry step 12's due date."""
     project = project_for(services, case.id)
-    if services.codehost is not None and project is not None \
-            and services.settings.gitlab is not None:
-        title = services.settings.gitlab.milestone_title
+    if services.codehost is not None and project is not None:
+        title = milestone_title(services)
         services.codehost.set_milestone_due(project, title, due)
         services.tracker.ensure_version(subproject_identifier(case), title, due)
 
