@@ -27,8 +27,9 @@ from connector.config import load_settings
 from connector.signatures import hmac_sha256_hex, standard_webhook_signature
 from tests.conftest import FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
-from webhooks import create_app
+from webhooks import create_app, openapi_markdown
 from webhooks.openapi import SPEC
+from webhooks.openapi_markdown import DEFAULT_PAGE, render_markdown
 
 REDMINE_SECRET = "redmine-secret-for-contract-tests"
 GITLAB_TOKEN = "gitlab-token-for-contract-tests"
@@ -188,3 +189,20 @@ def test_a_signed_intake_letter_matches_the_description(tmp_path: Path,
     case.validate_response(response, checks=CHECKS)
     assert response.status_code == 202
     built.engine.dispose()
+
+
+def test_the_committed_api_page_is_the_generated_one() -> None:
+    """docs/dokumentasi-api.md is stale when this fails: run scripts/api-docs."""
+    page = DEFAULT_PAGE.read_text(encoding="utf-8")
+    assert page == render_markdown(), "docs/dokumentasi-api.md is stale: run scripts/api-docs"
+    for path, item in SPEC["paths"].items():
+        for method in item:
+            assert f"### {method.upper()} `{path}`" in page
+
+
+def test_the_api_page_check_fails_on_a_stale_page(tmp_path: Path) -> None:
+    stale = tmp_path / "dokumentasi-api.md"
+    stale.write_text(render_markdown().replace("/webhooks/gitlab", "/webhooks/gitlab-lama"))
+    assert openapi_markdown.main(["--check", str(stale)]) == 1
+    assert openapi_markdown.main([str(stale)]) == 0
+    assert openapi_markdown.main(["--check", str(stale)]) == 0

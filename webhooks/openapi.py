@@ -125,6 +125,7 @@ REDMINE_PLUGIN = _hook(
     "redmine_secret` menjadi bagian URL. Hanya `payload.issue.id` yang dipakai; isu dibaca "
     "ulang lewat REST. Rahasia salah dijawab 401.", [],
     {"accepted": True, "issue_id": 42, "duplicate": False},
+    **{"x-autentikasi": "rahasia `[webhooks] redmine_secret` di URL"},
     parameters=[{"name": "secret", "in": "path", "required": True,
                  "description": "Rahasia `[webhooks] redmine_secret`",
                  "schema": {"type": "string"}}])
