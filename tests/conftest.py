@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from connector.bootstrap import Services, bootstrap
 from connector.config import Settings, load_settings
 from connector.store.db import create_all, make_engine
-from connector.store.schema import metadata
+from connector.store.migrate import store_metadata
 from tests.fakes import FakeTracker
 
 INTAKE_TOKEN = "intake-token-for-tests-0123456789"
@@ -164,7 +164,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def engine(db_url: str) -> Iterator[Engine]:
     """An empty store on ``db_url`` (the PostgreSQL one is emptied before each test)."""
     built = make_engine(db_url)
-    metadata.drop_all(built)
+    store_metadata().drop_all(built)  # every table the migrations make, and their history,
+    with built.begin() as conn:  # so that create_all migrates afresh
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_all(built)
     yield built
     built.dispose()

@@ -12,6 +12,7 @@ from connector.cli import (
     calendar_commands,
     case_commands,
     codehost_commands,
+    db_commands,
     document_commands,
     redmine_commands,
     report_commands,
@@ -49,5 +50,6 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
-               case_commands, codehost_commands, document_commands, report_commands):
+               case_commands, codehost_commands, document_commands, report_commands,
+               db_commands):
     module.register(main)

@@ -26,7 +26,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import Insert
 
 from connector.errors import ConnectorError
-from connector.store.schema import metadata
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -90,8 +89,13 @@ def reading(bind: Engine | Connection) -> Iterator[Connection]:
 
 
 def create_all(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    metadata.create_all(engine)
+    """Bring the store's schema to the newest migration (creating it in an empty database).
+
+    Safe when several processes start at once; see ``connector.store.migrate``.
+    """
+    from connector.store.migrate import upgrade
+
+    upgrade(engine)
 
 
 def ping(engine: Engine) -> bool:
