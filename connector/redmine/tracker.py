@@ -21,6 +21,7 @@ from redminelib import Redmine, exceptions
 
 from connector.config.settings import RedmineSettings
 from connector.errors import ConfigError, RemoteRejected, RemoteUnavailable
+from connector.gitlab.client import retry_after
 from connector.redmine import subprojects
 from connector.redmine.schema import RoleSpec
 from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
@@ -33,11 +34,31 @@ _REFUSALS = (exceptions.ResourceNotFoundError, exceptions.ConflictError,
              exceptions.RequestEntityTooLargeError)
 
 
+class _Busy(RemoteUnavailable):
+    """A 429 or 5xx answer, raised by the session's response hook with its ``Retry-After``."""
+
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"Redmine answered {status}", retry_after=retry_after)
+        self.status = status
+
+
+def _refuse_busy(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: a 429 or 5xx raises here, where its ``Retry-After`` is still known
+    (python-redmine's errors drop the response, so the job queue could not honour it)."""
+    code = response.status_code
+    if code == 429 or code >= 500:
+        response.close()
+        raise _Busy(code, retry_after(response.headers.get("Retry-After")))
+
+
 @contextmanager
 def translated_errors(what: str) -> Iterator[None]:
     """Turn client errors into RemoteUnavailable (retry) or RemoteRejected (do not)."""
     try:
         yield
+    except _Busy as exc:
+        raise RemoteUnavailable(f"Redmine answered {exc.status} while {what}",
+                                retry_after=exc.retry_after) from exc
     except _OUTAGES as exc:
         raise RemoteUnavailable(f"Redmine unreachable while {what}: {type(exc).__name__}") from exc
     except exceptions.ServerError as exc:
@@ -84,7 +105,7 @@ class RedmineTracker:
             settings.url,
             key=settings.api_key.reveal(),
             requests={"timeout": settings.timeout_seconds, "verify": settings.verify_tls,
-                      "headers": dict(SKIP_WEBHOOKS)},
+                      "headers": dict(SKIP_WEBHOOKS), "hooks": {"response": [_refuse_busy]}},
         )
 
     def __repr__(self) -> str:
