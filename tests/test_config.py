@@ -20,8 +20,8 @@ from connector.sop.model import Role
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 SENTINEL = "SENTINEL-SECRET-123"
 KNOWN_ROLES = ", ".join(sorted(r.value for r in Role))
-KNOWN_SECTIONS = ("server, database, redmine, gitlab, roles, opd, calendar, sla, dashboard, "
-                  "documents, webhooks, sop")
+KNOWN_SECTIONS = ("server, database, redmine, gitlab, local_git, roles, opd, calendar, sla, "
+                  "dashboard, documents, webhooks, sop")
 
 BASE = """\
 [redmine]
@@ -598,3 +598,61 @@ def test_calendar_exceptions_are_read_as_dates(tmp_path: Path) -> None:
 
 def test_settings_type_is_the_public_one(tmp_path: Path) -> None:
     assert isinstance(load_settings(write(tmp_path / "config.toml", BASE)), Settings)
+
+
+# --- [local_git]: the code host without GitLab -----------------------------------------------
+
+
+def test_the_example_local_git_section_is_read(tmp_path: Path) -> None:
+    """The commented [local_git] block of the example, uncommented alone, is valid."""
+    block = EXAMPLE.read_text("utf-8").split("# [local_git]\n", 1)[1].split("\n\n", 1)[0]
+    keys = "\n".join(line[2:] for line in block.splitlines() if re.match(r"# [a-z_]+ = ", line))
+    assert keys.count(" = ") == 4
+    local = load_settings(write(tmp_path / "config.toml",
+                                BASE + "\n[local_git]\n" + keys + "\n")).local_git
+    assert local is not None and local.root == Path("/var/lib/sop-connector/git")
+    assert local.base_url == "https://git.diskominfo.example"  # no trailing slash
+    assert (local.author_name, local.author_email) == ("sop-connector", "sop-connector@localhost")
+
+
+def test_a_relative_local_git_root_is_taken_from_the_config_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "etc" / "config.toml", BASE + '\n[local_git]\nroot = "repos"\n'
+                 'author_name = "Bot Diskominfo"\nauthor_email = "bot@sumbawakab.go.id"\n')
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(path)
+    assert s.local_git is not None and s.gitlab is None
+    assert s.local_git.root == (tmp_path / "etc" / "repos").resolve()
+    assert s.local_git.base_url == ""
+    assert s.local_git.author_name == "Bot Diskominfo"
+    assert load_settings(write(tmp_path / "plain.toml", BASE)).local_git is None
+
+
+@pytest.mark.parametrize(("extra", "problem"), [
+    ('[local_git]\nbase_url = "https://git.test"\n',
+     "[local_git] root: missing; expected a string"),
+    ("[local_git]\n", "[local_git] root: missing; expected a string"),
+    ("[local_git]\nroot = 7\n", "[local_git] root: expected a non-empty string, got int 7"),
+    ('[local_git]\nroot = "git"\nbase_url = "git.diskominfo.test"\n',
+     "[local_git] base_url: expected an http:// or https:// address, got 'git.diskominfo.test'"),
+    ('[local_git]\nroot = "git"\nauthor_email = "Bot <bot@x>"\n',
+     "[local_git] author_email: must not contain <, > or a line break, got 'Bot <bot@x>'"),
+    ('[local_git]\nroot = "git"\nauthor_name = ""\n',
+     "[local_git] author_name: expected a non-empty string, got str ''"),
+    ('[local_git]\nroot = "git"\nrot = "git"\n', "[local_git] rot: unknown key"),
+    ('[local_git]\nroot = "config.toml"\n', "[local_git] root: {folder}/config.toml is not a "
+                                             "folder"),
+])
+def test_local_git_problems(tmp_path: Path, extra: str, problem: str) -> None:
+    path = write(tmp_path / "config.toml", BASE + "\n" + extra)
+    folder = tmp_path.resolve()
+    assert problems_of(path) == [f"{path}: {problem.format(folder=folder)}"]
+
+
+def test_gitlab_and_local_git_together_are_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOPTEST_GITLAB", "glpat-x")
+    path = write(tmp_path / "config.toml", BASE + '\n[gitlab]\nurl = "https://gitlab.test"\n'
+                 'token_env = "SOPTEST_GITLAB"\ngroup = "g"\n\n[local_git]\nroot = "git"\n')
+    assert problems_of(path) == [f"{path}: [local_git]: a configuration uses one code host; "
+                                 "remove either [gitlab] or [local_git]"]
