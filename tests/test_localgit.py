@@ -10,17 +10,24 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from connector.bootstrap import bootstrap
 from connector.codehost import ProvisionedProject
+from connector.config import load_settings
 from connector.gitlab import checklist_note
 from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from connector.localgit import PARTS, Author, LocalGitCodeHost
 from connector.localgit.git import BareRepo, create_bare
 from connector.localgit.parts import page_file
+from connector.workflow.automation import subproject_identifier
+from tests.conftest import INTAKE_TOKEN, write_config
 from tests.gitlab_stubs import sample_request
+from tests.workflow_driver import CaseDriver
 
 SLUG = "sistem-informasi-posyandu"
 AUTHOR = Author("sop-connector", "sop-connector@localhost")
@@ -153,9 +160,14 @@ def test_creating_never_replaces_what_is_there(root: Path) -> None:
 
 KILLED_RUN = """
 import os, signal, sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from connector.localgit import LocalGitCodeHost
+from connector.workflow.automation import subproject_identifier
+from tests.conftest import INTAKE_TOKEN, write_config
 from tests.gitlab_stubs import sample_request
+from tests.workflow_driver import CaseDriver
 
 def record(part):
     if part == sys.argv[2]:
@@ -311,3 +323,41 @@ def test_a_link_is_added_to_beranda_once_and_the_team_s_text_is_kept(
     assert f"## Dokumen\n\n- [Berita Acara Pekerjaan (Redmine #7)]({url})" in text
     assert commits(root / f"{SLUG}.wiki.git") == 3
     assert git("log", "-1", "--format=%an", cwd=wiki).strip() == "sop-connector"
+
+
+# -- the real Redmine: step 8 with the local host --
+
+@pytest.fixture
+def local_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+               redmine: Any) -> Iterator[CaseDriver]:
+    from webhooks import create_app
+
+    monkeypatch.setenv("SOP_TEST_REDMINE_KEY", redmine.admin_key)
+    monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", INTAKE_TOKEN)
+    services = bootstrap(load_settings(write_config(
+        tmp_path, redmine_url=redmine.url, extra='\n[local_git]\nroot = "git"\n')))
+    yield CaseDriver(services, redmine, create_app(services).test_client())
+    services.engine.dispose()
+
+
+@pytest.mark.redmine
+def test_step_8_on_the_real_redmine_links_the_local_repositories(local_case: CaseDriver,
+                                                                tmp_path: Path) -> None:
+    driver = local_case
+    driver.open()
+    driver.walk([2, 3, 4, 5, 6])
+    case = driver.case()
+    assert case.current_step == 9
+    web_url = (tmp_path / "git" / "si-puskesmas.git").as_uri()
+    wiki_url = (tmp_path / "git" / "si-puskesmas.wiki.git").as_uri()
+    eight = driver.remote(8)
+    assert eight.status.name == "Closed"
+    assert web_url in list(eight.journals)[-1].notes
+    parent_notes = " ".join(j.notes or "" for j in driver.parent().journals)
+    assert web_url in parent_notes and wiki_url in parent_notes
+    identifier = subproject_identifier(case)
+    api = driver.api("admin")
+    assert web_url in api.project.get(identifier).description
+    [version] = api.version.filter(project_id=identifier)
+    assert version.name == "Pengembangan Aplikasi"
+    assert (clone(web_url, tmp_path / "work") / "docs" / "dokumentasi-api.md").is_file()
