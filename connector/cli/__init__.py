@@ -13,6 +13,7 @@ from connector.cli import (
     case_commands,
     codehost_commands,
     db_commands,
+    demo_commands,
     document_commands,
     redmine_commands,
     report_commands,
@@ -51,5 +52,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
                case_commands, codehost_commands, document_commands, report_commands,
-               db_commands):
+               db_commands, demo_commands):
     module.register(main)

@@ -117,7 +117,7 @@ def _number(services: Services, settings: DocumentSettings, case: cases.Case,
 def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Case,
                   view: CaseView, facts: CaseFacts, nomor: str, on: date) -> doc.BeritaAcara:
     project = project_of_case(services.engine, case.id)
-    repo = project.web_url if project else None
+    repo = _web_link(project.web_url) if project else None
     links: dict[str, str | None] = {"Aplikasi": repo}
     links |= {d.name: f"{repo}/-/blob/main/{d.path}" if repo else None for d in DOCUMENTS}
     starts, ends = facts.activations.get(12, []), facts.completed(12)
@@ -129,7 +129,7 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
         nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
         nama_aplikasi=case.nama_aplikasi, deskripsi=str(case.letter.get("deskripsi") or "-"),
         opd=_opd(services, case), surat=_letter(case, on), repository_url=repo,
-        wiki_url=project.wiki_url if project else None,
+        wiki_url=_web_link(project.wiki_url) if project else None,
         deliverables=doc.deliverables_from_links(links), pengembangan=period,
         persetujuan_rencana=tuple(facts.completed(11, "ya")) or (on,),
         persetujuan_hasil=tuple(facts.completed(14, "ya")) or (on,),
@@ -168,3 +168,9 @@ def _letter(case: cases.Case, fallback: date | None) -> doc.RequestLetter:
         tanggal = fallback or case.created_at.date()
     return doc.RequestLetter(nomor=case.nomor_surat, tanggal=tanggal,
                              perihal=str(case.letter.get("perihal") or case.nama_aplikasi))
+
+
+def _web_link(url: str) -> str | None:
+    """A project address fit for a signed document: http(s) only, so a local git host's
+    ``file://`` repository (no ``[local_git] base_url``) is named without a link."""
+    return url if url.startswith(("http://", "https://")) else None
