@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, select
 
 from connector.bootstrap import Services
 from connector.deadlines.rules import ActiveStep, Alert, due_alerts, hari_kerja_left
+from connector.faults import fault_point
 from connector.intake.open_case import FIELD
 from connector.rendering import redmine_env
 from connector.store import audit
@@ -87,8 +88,10 @@ def _write(services: Services, alert: Alert) -> None:
             watcher_role=alert.escalate_to.label if alert.escalate_to else "")
     if alert.step.issue_id is not None:
         note_once(services, alert.step.issue_id, text)
+        fault_point("deadlines.after_alert_note")
         if watcher is not None:
             services.tracker.add_watcher(alert.step.issue_id, watcher)
+            fault_point("deadlines.after_watcher_added")
     with services.engine.begin() as conn:
         for key in alert.keys:
             audit.mark_change_processed(conn, key)
@@ -115,6 +118,7 @@ def _refresh_remaining(services: Services, rows: list[ActiveStep], today: date,
             continue
         services.tracker.change_issue(row.parent_issue_id, IssueChanges(
             fields={FIELD["remaining_hari_kerja"]: value}))
+        fault_point("deadlines.after_remaining_field")
         with services.engine.begin() as conn:
             set_cursor(conn, name, value)
         updated += 1

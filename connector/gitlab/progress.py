@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 
 from connector.bootstrap import Services
+from connector.faults import fault_point
 from connector.gitlab.events import ProgressEvent
 from connector.rendering import redmine_env
 from connector.store.audit import mark_change_processed
@@ -162,6 +163,7 @@ def _send(services: Services, row_id: int, issue_id: int) -> bool:
             if text is None:
                 return False
             written = note_once(services, issue_id, text)
+            fault_point("progress.after_note")
             with services.engine.begin() as conn:
                 conn.execute(update(_t).where(_t.c.id == row_id, _t.c.outgoing_note == text)
                              .values(outgoing_note=None))

@@ -19,6 +19,7 @@ from gitlab.v4.objects import Project
 from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedProject
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
+from connector.faults import fault_point
 from connector.gitlab import deliverables, parts, wiki_links
 from connector.gitlab.client import connect, found, translated_errors
 from connector.gitlab.naming import (
@@ -62,6 +63,7 @@ class GitLabCodeHost:
             project, created = self._ensure_project(request)
         changed = ["project"] if created else []
         record("project")
+        fault_point("gitlab.after_project")
         for name in PARTS[1:]:
             with translated_errors(f"provisioning {name} of {request.case_key}"):
                 todos = parts.todo(name, self._gl, project, request)
@@ -70,6 +72,7 @@ class GitLabCodeHost:
             if todos:
                 changed.append(name)
             record(name)
+            fault_point(f"gitlab.after_{name}")
         return _provisioned(project, tuple(changed), request.hook_url)
 
     def set_milestone_due(self, project: ProvisionedProject, title: str, due: date) -> None:

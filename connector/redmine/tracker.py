@@ -21,6 +21,7 @@ from redminelib import Redmine, exceptions
 
 from connector.config.settings import RedmineSettings
 from connector.errors import ConfigError, RemoteRejected, RemoteUnavailable
+from connector.faults import fault_point
 from connector.gitlab.client import retry_after
 from connector.redmine import subprojects
 from connector.redmine.schema import RoleSpec
@@ -236,6 +237,7 @@ class RedmineTracker:
             return
         with translated_errors(f"attaching {filename} to #{issue_id}"):
             upload = self._redmine.upload(io.BytesIO(content), filename=filename)
+            fault_point("redmine.after_upload")
             self._redmine.issue.update(issue_id, notes=notes or "", uploads=[
                 {"token": upload["token"], "filename": filename, "content_type": content_type}])
 
