@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from connector.bootstrap import Services
 from connector.codehost import ProvisionedProject
+from connector.faults import fault_point
 from connector.intake.adopt import adopt_case, is_letter_issue
 from connector.intake.open_case import FIELD, step_draft
 from connector.rendering import redmine_env
@@ -106,6 +107,7 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
         event = _with_gate(services, case, event)
         decision = decide(services.sop, view, event, policy_for(services), services.calendar)
         outcome = _carry_out(services, case, view, decision, event)
+    fault_point("workflow.before_local_commit")
     with services.engine.begin() as conn:
         for entry in pending:
             record.mark_processed(conn, journal_key(entry.id))
@@ -146,7 +148,7 @@ def _with_gate(services: Services, case: cases.Case, event: StepClosed) -> StepC
 @dataclass
 class _Outcome:
     decision: Decision
-    created: dict[int, int] = field(default_factory=dict)  # step -> issue id created now
+    created: dict[int, int] = field(default_factory=dict)  # step -> its subtask's id
     project: ProvisionedProject | None = None
     documents: list[str] = field(default_factory=list)  # file names attached
 
@@ -163,6 +165,7 @@ def _close_for_service(services: Services, issue: TrackedIssue | None, command: 
     note = redmine_env(redmine.text_formatting).get_template("redmine/automation_note.j2")
     _set(services, issue, IssueChanges(status=redmine.done_statuses[0], notes=note.render(
         project=outcome.project, documents=outcome.documents, role=step.role.label)))
+    fault_point("workflow.after_service_step_closed")
 
 
 def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
@@ -177,12 +180,15 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
         if isinstance(command, RefuseCompletion):
             _set(services, by_number[command.step], IssueChanges(
                 status=command.restore_status, notes=command.note))
+            fault_point("workflow.after_completion_refused")
         elif isinstance(command, RecordTeam):
             for login in command.logins:
                 tracker.ensure_member(login)
+                fault_point("workflow.after_member_added")
         elif isinstance(command, ReopenStep):
             _set(services, by_number[command.step], IssueChanges(
                 status=redmine.new_status, notes="Dibuka kembali untuk diulang."))
+            fault_point("workflow.after_loop_step_reopened")
         elif isinstance(command, CancelStep):
             issue = by_number.get(command.step)
             closing = {*redmine.done_statuses, *redmine.reject_statuses}
@@ -190,6 +196,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
                 _set(services, issue, IssueChanges(
                     status=redmine.reject_statuses[0],
                     notes="Tidak dilaksanakan: permohonan tidak dapat dipenuhi."))
+                fault_point("workflow.after_step_cancelled")
         elif isinstance(command, ActivateStep):
             _activate(services, case, command, by_number, outcome)
             gated = services.sop.step(command.step).gate is Gate.DELIVERABLES
@@ -205,6 +212,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
         elif isinstance(command, CloseCase):
             status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
             tracker.change_issue(case.redmine_issue_id, IssueChanges(status=status))
+            fault_point("workflow.after_case_closed")
     if not decision.refused:
         _note_parent(services, case, decision, event, outcome)
     return outcome
@@ -228,13 +236,17 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
             services, case, case.redmine_issue_id, step, status=redmine.active_status,
             assignee=command.assignee, start=command.start, due=command.due))
         outcome.created[command.step] = created.id
+        fault_point("workflow.after_step_created")
         return
+    # Created by a worker that died before its local commit: the store learns its id now.
+    outcome.created[command.step] = issue.id
     if issue.status == redmine.active_status and issue.assignee_login == command.assignee:
         return
     services.tracker.change_issue(issue.id, IssueChanges(
         status=redmine.active_status, assignee_login=command.assignee,
         start_date=command.start, due_date=command.due,
         notes=f"Langkah ini aktif. Pelaksana: {step.role.label}."))
+    fault_point("workflow.after_step_activated")
 
 
 def _note_parent(services: Services, case: cases.Case, decision: Decision, event: StepClosed,
