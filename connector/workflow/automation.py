@@ -15,6 +15,7 @@ from connector.codehost import ProjectRequest, ProvisionedProject
 from connector.config.secret import Secret
 from connector.config.settings import GitLabSettings
 from connector.errors import RemoteRejected
+from connector.faults import fault_point
 from connector.gitlab.deliverables import checklist_note
 from connector.gitlab.naming import slugify
 from connector.sop.model import Role
@@ -52,14 +53,17 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
     request = project_request(services, case, view)
 
     def record_part(part: str) -> None:
+        """Audit each part once, even when a redone job provisions it again."""
         with services.engine.begin() as conn:
-            audit.append_audit(conn, case.id, "sop-connector", "provisioned_part",
-                               step_from=8, detail={"part": part})
+            if audit.mark_change_processed(conn, f"provisioned:{case.id}:{part}"):
+                audit.append_audit(conn, case.id, "sop-connector", "provisioned_part",
+                                   step_from=8, detail={"part": part})
 
     project = services.codehost.provision(request, record_part=record_part)
     with services.engine.begin() as conn:
         link_project(conn, CaseProject(case.id, project.id, project.path_with_namespace,
                                        project.web_url, project.wiki_url))
+    fault_point("provision.after_project_linked")
     identifier = subproject_identifier(case)
     members = tuple(dict.fromkeys(
         (*view.team, *services.settings.roles.get(Role.KEPALA_SEKSI_APLIKASI, ()))))
@@ -67,8 +71,10 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
         identifier, f"{case.nama_aplikasi} ({case.opd})",
         f"Aplikasi {case.nama_aplikasi}: repositori {project.web_url}, wiki {project.wiki_url}",
         members)
+    fault_point("provision.after_subproject")
     services.tracker.ensure_version(identifier, request.milestone_title, None)
     record_part("redmine")
+    fault_point("provision.after_version")
     return project
 
 
@@ -104,7 +110,9 @@ def set_development_due(services: Services, case: cases.Case, due: date) -> None
     if services.codehost is not None and project is not None:
         title = milestone_title(services)
         services.codehost.set_milestone_due(project, title, due)
+        fault_point("automation.after_milestone_due")
         services.tracker.ensure_version(subproject_identifier(case), title, due)
+        fault_point("automation.after_version_due")
 
 
 UNHEALTHY_HOOKS = "gitlab_hooks_unhealthy"
