@@ -1,8 +1,8 @@
 """Draw up a case's closing documents and attach them to its parent issue, exactly once.
 
 The number is issued once per case and kind (a retry gets the same one), the file name is
-derived from the case (a retry finds the attachment by name and uploads nothing), so a
-worker killed while rendering simply renders again.
+derived from the case (a retry finds the attachment by name and neither renders nor
+uploads it again), so a worker killed while rendering simply renders again.
 """
 
 from __future__ import annotations
@@ -41,18 +41,22 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
     settings = services.settings.documents
     assert settings is not None and case.redmine_issue_id is not None
     documents = build(services, settings, case, view, kinds, on, preview=False)
+    renderers = {"pdf": render_pdf, "docx": render_docx}
     names = []
     for kind, document in documents:
-        rendered = {"pdf": render_pdf(KIND[kind], document, settings),
-                    "docx": render_docx(KIND[kind], document, settings)}
-        fault_point("documents.after_render")
+        attached = services.tracker.attachment_names(case.redmine_issue_id)
         for ext, content_type in FORMATS:
             name = document_filename(KIND[kind], document, ext)
-            services.tracker.attach_document(case.redmine_issue_id, name, content_type,
-                                             rendered[ext], notes=f"{name} dilampirkan.")
+            if name not in attached:  # a redone job renders only what is still missing
+                content = renderers[ext](KIND[kind], document, settings)
+                fault_point("documents.after_render")
+                services.tracker.attach_document(case.redmine_issue_id, name, content_type,
+                                                 content, notes=f"{name} dilampirkan.")
+                fault_point("documents.after_attached")
             names.append(name)
     if DocumentKind.BERITA_ACARA in kinds:
         _link_from_wiki(services, case)
+        fault_point("documents.after_wiki_link")
     return names
 
 
