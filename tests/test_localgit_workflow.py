@@ -25,6 +25,7 @@ from connector.handlers import handlers_for
 from connector.localgit import LocalGitCodeHost
 from connector.store import cases, jobs
 from connector.store.projects import project_of_case
+from connector.store.schema import CaseStatus
 from connector.workflow.automation import subproject_identifier
 from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
@@ -202,3 +203,30 @@ def test_doctor_reports_a_root_that_cannot_be_created(tmp_path: Path,
     [problem] = local_git_problems(settings)
     assert problem.what == f"[local_git] root {tmp_path / 'berkas' / 'git'} cannot be written " \
                            "by this user"
+
+
+def test_a_whole_case_closes_with_its_berita_acara_and_a_link_on_beranda(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a web viewer (file:// addresses) the Berita Acara shows no links, and closes."""
+    from tests.test_redmine_documents import documents_section
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    config = write_config(tmp_path, extra=LOCAL_GIT + documents_section())
+    tracker = FakeTracker()
+    services = bootstrap(load_settings(config), tracker=tracker)
+    driver = FakeCase(services, tracker)
+    driver.open()
+    driver.walk([2, 3, 4, 5, 6, 9, 10, 11])
+    linked = project_of_case(services.engine, driver.case().id)
+    assert linked is not None
+    _push_every_output(linked.web_url, tmp_path / "work")
+    driver.walk([12, 13, 14, 15, 16])
+    case = driver.case()
+    assert case.status is CaseStatus.CLOSED
+    parent = tracker.issues[case.redmine_issue_id or 0]
+    assert sorted(name.rsplit(".", 1)[1] for name in parent.attachments
+                  if name.startswith("berita-acara-")) == ["docx", "pdf"]
+    home = (clone(linked.wiki_url, tmp_path / "wiki") / "home.md").read_text()
+    assert home.count(f"http://redmine.test/issues/{case.redmine_issue_id}") == 1
+    services.engine.dispose()
