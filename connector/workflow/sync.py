@@ -51,7 +51,8 @@ SYNC_ISSUE = "sync_issue"
 def parse_step_key(key: str) -> tuple[str, int] | None:
     """``(case key, step number)`` of a step subtask's key; None for any other issue."""
     case_key, sep, number = key.rpartition("#")
-    return (case_key, int(number)) if sep and number.isdigit() else None
+    # isdigit() alone admits "²", which int() refuses; the keys we write use ASCII digits.
+    return (case_key, int(number)) if sep and number.isascii() and number.isdigit() else None
 
 
 def policy_for(services: Services) -> Policy:
