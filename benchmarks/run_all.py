@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ class Sizes:
 
 
 FULL = Sizes(seconds=10, cases=6, open_cases=10_000, renders=10)
-QUICK = Sizes(seconds=1, cases=2, open_cases=1_000, renders=2)
+QUICK = Sizes(seconds=1, cases=2, open_cases=1_000, renders=1)
 
 
 def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     benchmarks = _benchmarks(QUICK if args.quick else FULL)
     chosen = args.only or list(benchmarks)
+    started_at, load_at_start = datetime.now(UTC), os.getloadavg()[0]
     figures: list[Figure] = []
     with ExitStack() as stack:
         redmine = None
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name}: running", file=sys.stderr, flush=True)
             figures += benchmarks[name](workdir, redmine)
             print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    print(f"# {started_at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
+          f"{load_at_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end")
     print(render(figures, markdown=args.markdown))
     if args.json:
         write_json(figures, args.json)
