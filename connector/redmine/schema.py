@@ -52,7 +52,7 @@ class RoleSpec:
         "view_issues", "add_issues", "edit_issues", "add_issue_notes", "manage_subtasks",
         "manage_issue_relations", "view_issue_watchers", "add_issue_watchers", "view_files",
         "manage_files", "view_wiki_pages", "view_wiki_edits", "edit_wiki_pages",
-        "manage_versions", "view_members",
+        "manage_versions", "view_members", "view_calendar", "view_gantt",
     )
 
 
