@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from pathlib import Path
+
+# Conventional variable names; secrets (hex keys, glpat-, whsec_) are not of this form.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+
+
+# Every secret value this process holds, so that text from a peer can be cleaned of them.
+_KNOWN_VALUES: set[str] = set()
+_MIN_REDACTED = 6  # shorter values would blank ordinary words
+
+
+def redact(text: str) -> str:
+    """``text`` with every known secret value replaced by ``********``.
+
+    For text a peer sent back (an error body that echoes a request), before it is logged,
+    stored as a job's error or shown.
+    """
+    for value in sorted(_KNOWN_VALUES, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, "********")
+    return text
 
 
 class Secret:
@@ -21,6 +42,8 @@ class Secret:
     def __init__(self, value: str, source: str = "") -> None:
         object.__setattr__(self, "_value", value)
         object.__setattr__(self, "source", source)
+        if len(value) >= _MIN_REDACTED:
+            _KNOWN_VALUES.add(value)
 
     def reveal(self) -> str:
         """The secret itself: pass it to the client that needs it, nowhere else."""
@@ -54,6 +77,10 @@ def read_secret(*, env: str | None, file: Path | None) -> Secret | str:
     """
     if env is not None:
         value = os.environ.get(env, "")
+        if not value.strip() and not _ENV_NAME.fullmatch(env):
+            # Not named: a value that is no conventional name may be the secret itself.
+            return ("is not the name of an environment variable (expected capitals, digits "
+                    "and _, like SOP_INTAKE_TOKEN); was the secret itself written here?")
         if not value.strip():
             return f"environment variable {env} is not set or empty"
         return Secret(value.strip(), source=f"${env}")

@@ -22,7 +22,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabError
 
-from connector.config.secret import Secret
+from connector.config.secret import Secret, redact
 from connector.errors import RemoteRejected, RemoteUnavailable
 
 T = TypeVar("T")
@@ -78,7 +78,7 @@ def translated_errors(what: str) -> Iterator[None]:
         if code in (408, 429) or code >= 500:
             raise RemoteUnavailable(f"GitLab answered {code} while {what}") from exc
         raise RemoteRejected(f"GitLab refused {what} ({code or type(exc).__name__}): "
-                             f"{exc.error_message}") from exc
+                             f"{redact(str(exc.error_message))}") from exc
 
 
 def found(get: Callable[[], T]) -> T | None:

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from redminelib import Redmine, exceptions
 
+from connector.config.secret import redact
 from connector.config.settings import RedmineSettings
 from connector.errors import ConfigError, RemoteRejected, RemoteUnavailable
 from connector.faults import fault_point
@@ -70,7 +71,7 @@ def translated_errors(what: str) -> Iterator[None]:
                 f"Redmine answered {exc.status_code} while {what}") from exc
         raise RemoteRejected(f"Redmine answered {exc.status_code} while {what}") from exc
     except exceptions.ValidationError as exc:
-        raise RemoteRejected(f"Redmine refused {what}: {exc}") from exc
+        raise RemoteRejected(f"Redmine refused {what}: {redact(str(exc))}") from exc
     except _REFUSALS as exc:
         raise RemoteRejected(f"Redmine refused {what}: {type(exc).__name__}") from exc
     except (exceptions.AuthError, exceptions.ForbiddenError, exceptions.ImpersonateError) as exc:
