@@ -148,6 +148,8 @@ def test_configuration_errors_name_no_secret(config: Path, seen: Outputs) -> Non
         text.replace('api_key_env = "SOP_TEST_REDMINE_KEY"',
                      f'api_key_env = "SOP_TEST_REDMINE_KEY"\napi_key = '
                      f'"{SENTINELS["SOP_TEST_REDMINE_KEY"]}"'),
+        text.replace('api_key_env = "SOP_TEST_REDMINE_KEY"',
+                     f'api_key_file = "{SENTINELS["SOP_TEST_REDMINE_KEY"]}"'),
     ]
     for number, document in enumerate(broken):
         config.write_text(document)

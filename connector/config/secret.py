@@ -14,6 +14,7 @@ _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 # Every secret value this process holds, so that text from a peer can be cleaned of them.
 _KNOWN_VALUES: set[str] = set()
 _MIN_REDACTED = 6  # shorter values would blank ordinary words
+_SECRET_LIKE_NAME = 20  # a missing secret "file" this long, without a dot, is not named
 
 
 def redact(text: str) -> str:
@@ -88,6 +89,10 @@ def read_secret(*, env: str | None, file: Path | None) -> Secret | str:
         try:
             value = file.read_text("utf-8").strip()
         except OSError as exc:
+            if len(file.name) >= _SECRET_LIKE_NAME and "." not in file.name:
+                # Not named: a long name without a dot may be the secret, in the wrong key.
+                return (f"cannot read the secret file ({exc.strerror}); a relative path is "
+                        f"read from {file.parent}")
             return f"cannot read secret file {file} ({exc.strerror})"
         if not value:
             return f"secret file {file} is empty"
