@@ -18,10 +18,12 @@ from connector.errors import ConnectorError
 MARKER = ".sop-demo"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "config.example.toml"
-#: Seconds between two polls of Redmine by the demo's worker. The poll is the source of
-#: truth and re-reads every issue changed in the last two minutes, so a shorter interval
-#: floods a small machine's queue; the demo's webhook hints make each step quick anyway.
-POLL_SECONDS = 30
+#: Seconds between two polls of Redmine by the demo's worker, as in production. The poll is
+#: the source of truth and re-reads every issue changed in the last two minutes, so a short
+#: interval floods a small machine's queue; the demo's webhook hints make each step quick.
+POLL_SECONDS = 60
+#: With ``--poll-only`` (no hints) the poll is all there is: poll often enough to watch.
+POLL_ONLY_SECONDS = 10
 SECRETS = ("intake-token", "redmine-webhook-secret", "dashboard-token", "session-secret")
 
 
@@ -88,11 +90,11 @@ def prepare_dir(root: Path) -> DemoDir:
 
 
 def write_config(demo: DemoDir, *, redmine_url: str, redmine_key: str, port: int,
-                 local_git: bool) -> Path:
+                 local_git: bool, poll_seconds: int = POLL_SECONDS) -> Path:
     """Write the demo's ``config.toml`` and the Redmine key beside it; return the path."""
     key_file = demo.root / "secrets" / "redmine-api-key"
     key_file.write_text(redmine_key + "\n")
-    text = CONFIG.format(port=port, redmine_url=redmine_url, poll=POLL_SECONDS)
+    text = CONFIG.format(port=port, redmine_url=redmine_url, poll=poll_seconds)
     if local_git:
         text += f'\n[local_git]\nroot = "{demo.git_root}"\n'
     demo.config.write_text(text + documents_section())
@@ -112,7 +114,7 @@ CONFIG = """\
 host = "127.0.0.1"
 port = {port}
 public_url = "http://127.0.0.1:{port}"
-worker_threads = 2
+worker_threads = 1
 
 [database]
 url = "sqlite:///sop-connector.db"

@@ -20,7 +20,13 @@ from sqlalchemy import Engine
 
 from connector.config import load_settings
 from connector.config.load import SECTIONS
-from connector.demo.config import DemoDir, prepare_dir, write_config
+from connector.demo.config import (
+    POLL_ONLY_SECONDS,
+    POLL_SECONDS,
+    DemoDir,
+    prepare_dir,
+    write_config,
+)
 from connector.demo.progress import Progress
 from connector.demo.redmine import start_local_redmine
 from connector.demo.roles import RedmineRoles
@@ -60,7 +66,8 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
         url, key, passwords = _redmine(options, demo, stack, progress)
         local_git = "local_git" in SECTIONS
         config = write_config(demo, redmine_url=url, redmine_key=key, port=options.port,
-                              local_git=local_git)
+                              local_git=local_git,
+                              poll_seconds=POLL_SECONDS if options.hints else POLL_ONLY_SECONDS)
         settings = load_settings(config)
         progress.info(f"Konfigurasi demo: {config}")
         process = start_service(config, demo.service_log)

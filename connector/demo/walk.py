@@ -9,6 +9,7 @@ person, missing document, deliverables not there) stops the demo with the servic
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +72,12 @@ class CaseWalker:
                                         team=action.team)
         if self.hints:
             self.client.redmine_hint(issue_id, journal)
-        seen = len(case["timeline"])
+        seen, acted_at = len(case["timeline"]), time.monotonic()
         self.progress.waiting("menunggu sop-connector membaca Redmine")
         after = self.client.wait_for(case_id, lambda c: _moved(c, action.step, seen),
                                      seconds=self.step_seconds, tick=self.progress.tick)
+        self.progress.info(f"        sop-connector menanggapi dalam "
+                           f"{time.monotonic() - acted_at:.0f} detik")
         if any(e["action"] == REFUSED for e in after["timeline"][seen:]):
             raise ServiceError(f"sop-connector menolak langkah {action.step}: "
                                f"{self.roles.latest_note(issue_id)}")
