@@ -57,7 +57,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small counts (CI smoke run)")
     parser.add_argument("--only", action="append", metavar="NAME",
                         choices=["intake", "redmine-case", "whole-case", "check-deadlines",
-                                 "documents"], help="run only this benchmark (repeatable)")
+                                 "documents"],
+                        help="run only this benchmark (repeatable): intake (with the memory "
+                        "figures), redmine-case, whole-case, check-deadlines, documents")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     return parser.parse_args(argv)
