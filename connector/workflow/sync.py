@@ -126,7 +126,9 @@ def _event(services: Services, step: int, snap: IssueSnapshot,
     if not changes:
         return None, None
     latest = changes[-1]
-    if latest.status_to != snap.issue.status or latest.status_to not in closing:
+    stands = latest.status_to == snap.issue.status or _refused_before_commit(
+        pending, latest, bot, snap.issue.status)
+    if not stands or latest.status_to not in closing:
         return None, None
     assert latest.status_to is not None
     event = StepClosed(
@@ -135,6 +137,14 @@ def _event(services: Services, step: int, snap: IssueSnapshot,
         on=services.local_date(latest.created_on), attachments=snap.attachment_names,
         team=tuple(snap.fields.get(FIELD["dev_team"], ())))
     return event, latest
+
+
+def _refused_before_commit(pending: list[JournalEntry], latest: JournalEntry, bot: str,
+                           status: str) -> bool:
+    """The service put ``latest`` back already, then died before recording the refusal."""
+    after = pending[pending.index(latest) + 1:]
+    return any(j.author_login == bot and j.status_from == latest.status_to
+               and j.status_to == status for j in after)
 
 
 def _with_gate(services: Services, case: cases.Case, event: StepClosed) -> StepClosed:
