@@ -96,6 +96,7 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
         print_summary(summary, progress, waiting=options.wait)
         if options.wait:
             _wait_for_signal()
+            progress.info("Menghentikan layanan dan Redmine...")
         return summary
 
 
