@@ -29,6 +29,7 @@ from connector.gitlab.events import ROUTES, Ignored, ProgressEvent, classify
 from connector.intake.letter import FieldProblem, Letter, parse_letter
 from connector.signatures import (
     SignatureError,
+    hmac_sha256_hex,
     verify_bearer,
     verify_hmac_sha256,
     verify_standard_webhook,
@@ -40,6 +41,7 @@ from connector.workflow.sync import parse_step_key
 from tests.conftest import CONFIG, FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from webhooks import create_app
+from webhooks.openapi import SPEC
 from webhooks.redmine_hooks import parse_hint
 
 FAST = settings(max_examples=120, deadline=None, database=None,
@@ -335,6 +337,7 @@ gitlab_token_env = "SOP_FUZZ_GITLAB_TOKEN"
 
 [dashboard]
 access_token_env = "SOP_FUZZ_ACCESS_TOKEN"
+redmine_login = false  # a sign-in form never reaches out to a Redmine
 """
 
 
@@ -418,6 +421,8 @@ query_text = st.text(max_size=30) | st.sampled_from(["open", "semua", "OPEN", "2
                              query_text, max_size=4),
        path=st.sampled_from(["/api/cases", "/dashboard", "/dashboard/recap",
                              "/dashboard/recap.csv", "/dashboard/masuk"]))
+@example(query={"month": "0000-01"}, path="/dashboard/recap")
+@example(query={"month": "9999-12"}, path="/dashboard/recap.csv")
 def test_query_parameters_never_cause_a_server_error(app: Flask, query: dict[str, str],
                                                      path: str) -> None:
     answer = signed_in(app).get(path, query_string=query)
@@ -438,3 +443,27 @@ def test_the_fuzzed_pages_do_show_a_stored_case(app: Flask) -> None:
     assert client.post("/webhooks/intake", json=sample_letter(), headers=auth()).status_code == 202
     assert client.get("/dashboard/cases/1").status_code == 200
     assert client.get("/api/cases", query_string={"status": "semua"}).get_json()["cases"]
+
+
+@settings(FAST, max_examples=60)
+@given(target=st.sampled_from(POSTS), signed=st.booleans(),
+       body=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()),
+       content_type=st.sampled_from(["application/json", "text/plain",
+                                     "application/x-www-form-urlencoded", ""]))
+def test_any_body_is_answered_as_declared_and_stored_only_when_accepted(
+        app: Flask, fuzz_services: Services, target: tuple[str, dict[str, str]], signed: bool,
+        body: bytes, content_type: str) -> None:
+    path, headers = target
+    if path == "/webhooks/redmine" and signed:
+        headers = {"X-Redmine-Signature-256": "sha256=" + hmac_sha256_hex(REDMINE_SECRET, body)}
+    elif not signed:
+        headers = {"Authorization": "Bearer nope", "X-Gitlab-Token": "nope"}
+        path = path.replace(REDMINE_SECRET, "nope")
+    before = stored_rows(fuzz_services)
+    answer = app.test_client().post(path, data=body, headers={
+        **headers, **({"Content-Type": content_type} if content_type else {})})
+    declared = SPEC["paths"].get(path.replace(REDMINE_SECRET, "{secret}").replace(
+        "/nope", "/{secret}"), {})["post"]["responses"]
+    assert str(answer.status_code) in declared, (path, answer.status_code)
+    if answer.status_code != 202:
+        assert stored_rows(fuzz_services) == before, (path, answer.status_code)

@@ -52,7 +52,8 @@ class StepRecap:
 
 def parse_month(text: str) -> tuple[date, date]:
     """The first and last day of ``YYYY-MM``; ReportError for anything else."""
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text or "") or not 1 <= int(text[5:]) <= 12:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text or "") or not 1 <= int(text[5:]) <= 12 \
+            or not 1 <= int(text[:4]) <= 9998:  # date() has no year 0; 9999-12 has no "next"
         raise ReportError(f"bulan harus berformat YYYY-MM, misalnya 2026-11 (bukan {text!r})")
     first = date(int(text[:4]), int(text[5:]), 1)
     following = (first + timedelta(days=32)).replace(day=1)
