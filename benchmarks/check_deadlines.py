@@ -4,7 +4,7 @@ Half the cases are at step 12 (due in May), half at step 9 (due in December); no
 on the day checked. The first check of the day writes each step's *Sisa Hari Kerja* once
 (one Redmine update per step, which is its baseline); the next check must make no call at
 all. Redmine is a counting stand-in: the store is what is measured.
-Alone: ``.venv/bin/python -m benchmarks.check_deadlines [N]``.
+Alone: ``.venv/bin/python benchmarks/check_deadlines.py [N]``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, insert, select
 
