@@ -16,15 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def sqlite_commits(folder: Path, size: int, seconds: float) -> list[float]:
-    """Latencies of one-row commits (WAL, synchronous=FULL) for ``seconds``."""
+def sqlite_commits(folder: Path, size: int, seconds: float,
+                   count: int | None = None) -> list[float]:
+    """Latencies of one-row commits (WAL, synchronous=FULL) for ``seconds`` (or ``count``)."""
     conn = sqlite3.connect(folder / "bare.db", isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("CREATE TABLE IF NOT EXISTS letters (id INTEGER PRIMARY KEY, body BLOB)")
         payload = os.urandom(size)
-        return _repeat(seconds, lambda: _commit(conn, payload))
+        return _repeat(seconds, lambda: _commit(conn, payload), count)
     finally:
         conn.close()
 
@@ -50,10 +51,17 @@ def fsync_writes(folder: Path, size: int, seconds: float) -> list[float]:
         os.close(fd)
 
 
-def _repeat(seconds: float, action: Callable[[], object]) -> list[float]:
+def _repeat(seconds: float, action: Callable[[], object],
+            count: int | None = None) -> list[float]:
+    """Run ``action`` for ``seconds``, or ``count`` times; return each run's latency."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
-    while (started := time.perf_counter()) < deadline:
+
+    def more() -> bool:
+        return time.perf_counter() < deadline if count is None else len(latencies) < count
+
+    while more():
+        started = time.perf_counter()
         action()
         latencies.append(time.perf_counter() - started)
     return latencies
