@@ -97,3 +97,13 @@ def test_a_missing_key_is_named() -> None:
     assert keys == ["server.host", "gitlab.token_env", "opd.agencies.<KODE>.name"]
     page = "| `server.host` | ... |\n| `opd.agencies.<KODE>.name` |"
     assert missing_from(page, keys) == ["gitlab.token_env"]
+
+
+def test_every_local_link_and_picture_of_the_docs_exists() -> None:
+    broken = []
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text("utf-8")):
+            path = target.split("#", 1)[0]
+            if path and "://" not in path and not (page.parent / path).exists():
+                broken.append(f"{page.name}: {target}")
+    assert not broken, f"links to missing files in docs/: {broken}"
