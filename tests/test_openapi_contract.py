@@ -15,6 +15,8 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -44,6 +46,10 @@ redmine_login = false
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# Operations whose inputs have constraints that negative generation can break (the others
+# take free text or any JSON, so nothing sent to them is invalid by their description).
+CONSTRAINED = {"POST /webhooks/intake", "GET /api/cases", "GET /api/cases/{case_id}",
+               "GET /dashboard", "GET /dashboard/cases/{case_id}"}
 # schemathesis reads a streamed file answer (the stylesheet) without closing it, as a WSGI
 # server would; the warning is about the test transport, not the app.
 pytestmark = pytest.mark.filterwarnings(
@@ -109,6 +115,13 @@ def _signed(case: Any, body: bytes) -> dict[str, str]:
     return {}
 
 
+def _encoded(case: Any) -> bytes | None:
+    """The bytes to send for a JSON body (negative generation may give raw bytes)."""
+    if case.media_type != "application/json" or case.body is NOT_SET:
+        return None
+    return case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
+
+
 def _session_cookie(app: Flask) -> str:
     client = app.test_client()
     assert client.get(f"/dashboard/masuk?token={ACCESS_TOKEN}").status_code == 302
@@ -117,20 +130,22 @@ def _session_cookie(app: Flask) -> str:
     return cookie.value
 
 
-def _exercise(app: Flask, *, authenticated: bool) -> dict[str, set[int]]:
+def _exercise(app: Flask, *, authenticated: bool,
+              mode: GenerationMode = GenerationMode.POSITIVE) -> dict[str, set[int]]:
     """Generated requests to every operation; the status codes seen per operation."""
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     cookie = _session_cookie(app)
     seen: dict[str, set[int]] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
+        if mode is GenerationMode.NEGATIVE and operation.label not in CONSTRAINED:
+            continue
 
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(mode))
         @settings(max_examples=8, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
-            body = (json.dumps(case.body).encode() if case.media_type == "application/json"
-                    else None)
+            body = _encoded(case)
             headers: dict[str, str] = {}
             cookies: dict[str, str] = {}
             if authenticated:
@@ -157,6 +172,14 @@ def test_authenticated_requests_get_only_described_answers(app: Flask) -> None:
     assert set(seen) == described - {"GET /openapi.json"}
     assert {200, 202} & seen["POST /webhooks/intake"] or 422 in seen["POST /webhooks/intake"]
     assert 200 in seen["GET /api/cases"] and 200 in seen["GET /dashboard"]
+
+
+def test_invalid_requests_get_only_described_answers(app: Flask) -> None:
+    seen = _exercise(app, authenticated=True, mode=GenerationMode.NEGATIVE)
+    assert seen["POST /webhooks/intake"] <= {401, 413, 422}
+    assert 422 in seen["POST /webhooks/intake"]
+    assert seen["GET /api/cases"] <= {200, 400}
+    assert set(seen) == CONSTRAINED
 
 
 def test_anonymous_requests_are_refused_as_described(app: Flask) -> None:

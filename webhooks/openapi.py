@@ -189,7 +189,11 @@ PATHS: dict[str, dict[str, Operation]] = {
         **_page("Dasbor: satu kasus", "Posisi kasus dan lini masanya, rencana dan kenyataan.",
                 parameters=[CASE_ID]),
         "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
-                      "404": _html("Kasus tidak ditemukan"), "503": R503}}},
+                      "404": {"description": "Kasus tidak ditemukan (halaman HTML); nomor yang "
+                              "bukan bilangan bulat 64-bit: galat JSON",
+                              "content": {s.HTML: {"schema": {"type": "string"}},
+                                          s.JSON: {"schema": s.ERROR}}},
+                      "503": R503}}},
     "/dashboard/recap": {"get": _page("Dasbor: rekap bulanan",
                                       "Rekap per langkah SOP, tabel dan grafik.",
                                       parameters=[MONTH])},
