@@ -278,7 +278,7 @@ def test_a_failing_redmine_leaves_no_secret_in_errors_logs_or_the_job_list(
                          content_type="application/json")
             drained = cli.invoke(main, ["worker", "--drain", "--config", str(config)])
             seen.add(f"worker {status}", drained.output + repr(drained.exception))
-            assert drained.exit_code == 0, drained.output
+            assert drained.exit_code == 0 and "1 job(s) run" in drained.output, drained.output
             doctor = cli.invoke(main, ["doctor", "--config", str(config)])
             seen.add(f"doctor {status}", doctor.output + repr(doctor.exception))
             assert doctor.exit_code != 0
@@ -286,6 +286,8 @@ def test_a_failing_redmine_leaves_no_secret_in_errors_logs_or_the_job_list(
         seen.add(f"jobs list {status}", listed.output)
         [job] = [j for j in queue.list_jobs(local.engine) if j.kind == "open_case"]
         assert job.last_error and job.status in ("failed", "dead"), job
+        assert "Redmine" in job.last_error
+        assert ("********" in job.last_error) is (status == 422)  # only a 422 quotes its body
         seen.add(f"stored job error {status}", job.last_error)
         replayed = cli.invoke(main, ["jobs", "replay", str(job.id), "--config", str(config)])
         seen.add(f"jobs replay {status}", replayed.output)
@@ -308,6 +310,7 @@ def test_gitlab_errors_that_echo_the_token_stay_out_of_messages_and_logs(
                                               .gitlab_token))
             # Ours only: python-gitlab's exception (the cause) is never logged or stored.
             seen.add(f"gitlab {status}", f"{caught.value!s} {caught.value!r}")
+            assert status == 500 or "invalid_token ********" in str(caught.value)
     seen.add("repr(codehost)", repr(host))
 
 
