@@ -191,10 +191,10 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     "case_steps": [{"case_id": 5, "step": 3, "redmine_issue_id": 106, "state": "active",
                     "started_on": date(2026, 3, 16), "due_on": date(2026, 3, 18),
                     "completed_on": None}],
-    "attachments": [{"id": 3, "case_id": 5, "filename": "surat.pdf",
-                     "content_type": "application/pdf", "content": b"%PDF-1.4",
+    "attachments": [{"id": 3 + n, "case_id": 5, "filename": f"lampiran-{n}.pdf",
+                     "content_type": "application/pdf", "content": b"%PDF-1.4 " + bytes([n]),
                      "sha256": "ab" * 32, "redmine_token": None,
-                     "redmine_attachment_id": 9}],
+                     "redmine_attachment_id": 9 + n} for n in range(12)],  # batches of 10
     "audit": [{"id": 11, "case_id": 5, "at": T0, "actor": "kasi", "action": "step",
                "step_from": 2, "step_to": 3, "journal_id": 55, "detail": None},
               {"id": 12, "case_id": None, "at": T0, "actor": "sop-connector",
@@ -238,7 +238,7 @@ def test_db_copy_moves_every_row_into_an_empty_postgresql(
     with fresh_database(postgres_url, "copy") as target_url:
         copied = runner.invoke(main, ["db", "copy", "--config", str(config), "--to", target_url])
         assert copied.exit_code == 0, copied.output
-        assert "selesai: 14 baris disalin" in copied.output
+        assert "selesai: 25 baris disalin" in copied.output
         target = make_engine(target_url)
         assert _table_rows(target) == _table_rows(source)
         assert _revision(target) == head_revision()
@@ -250,6 +250,28 @@ def test_db_copy_moves_every_row_into_an_empty_postgresql(
         assert "not empty (rows in: " in again.output
         with target.connect() as conn:
             assert conn.execute(select(func.count()).select_from(jobs)).scalar_one() == 2
+        target.dispose()
+    source.dispose()
+
+
+def test_db_copy_stores_nothing_when_postgresql_refuses_a_row(
+    tmp_path: Path, env: None, postgres_url: str
+) -> None:
+    config = write_config(tmp_path)
+    source = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    create_all(source)
+    with source.begin() as conn:
+        for table in store_metadata().sorted_tables:
+            conn.execute(insert(table), ROWS[table.name])
+    with source.begin() as conn:  # SQLite ignores VARCHAR lengths; PostgreSQL does not
+        conn.execute(jobs.update().values(kind="x" * 65))
+    with fresh_database(postgres_url, "copy") as target_url:
+        failed = CliRunner().invoke(main, ["db", "copy", "--config", str(config),
+                                           "--to", target_url])
+        assert failed.exit_code == 2
+        assert "nothing was copied, the target is unchanged: error in table jobs" in failed.output
+        target = make_engine(target_url)
+        assert all(rows == [] for rows in _table_rows(target).values())
         target.dispose()
     source.dispose()
 

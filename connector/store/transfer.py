@@ -10,30 +10,53 @@ the next insert does not collide.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
 
 from connector.store.db import create_all, reading
 from connector.store.migrate import MigrationError, store_metadata
 
 BATCH_ROWS = 500
+BINARY_BATCH_ROWS = 10  # rows holding files (attachments, inbox bodies) stay few in memory
 
 
 class TargetNotEmpty(MigrationError):
     """The database to copy into already holds data; copying would mix two stores."""
 
 
-def copy_store(source: Engine, target: Engine, *, batch_rows: int = BATCH_ROWS) -> dict[str, int]:
+class CopyFailed(MigrationError):
+    """The target refused a row; its transaction was rolled back."""
+
+
+def copy_store(source: Engine, target: Engine) -> dict[str, int]:
     """Copy every row of ``source`` into the empty ``target``; return the rows per table."""
     create_all(source)
     create_all(target)
     metadata = store_metadata()
     counts: dict[str, int] = {}
-    with reading(source) as src, target.begin() as dst:
-        _refuse_non_empty(dst, metadata)
-        for table in metadata.sorted_tables:
-            counts[table.name] = _copy_table(src, dst, table, batch_rows)
-        if dst.dialect.name == "postgresql":
-            _reset_sequences(dst, metadata)
+    table = None
+    try:
+        with reading(source) as src, target.begin() as dst:
+            _refuse_non_empty(dst, metadata)
+            for table in metadata.sorted_tables:
+                counts[table.name] = _copy_table(src, dst, table)
+            if dst.dialect.name == "postgresql":
+                _reset_sequences(dst, metadata)
+    except DBAPIError as exc:  # e.g. a value SQLite let through that PostgreSQL refuses
+        where = f" in table {table.name}" if table is not None else ""
+        raise CopyFailed(f"nothing was copied, the target is unchanged: error{where}: "
+                         f"{exc.orig}") from exc
     return counts
 
 
@@ -46,8 +69,10 @@ def _refuse_non_empty(conn: Connection, metadata: MetaData) -> None:
                              "copy only into a new, empty database")
 
 
-def _copy_table(src: Connection, dst: Connection, table: Table, batch_rows: int) -> int:
+def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
     """Stream one table's rows, in primary-key order, into the target."""
+    binary = any(isinstance(column.type, LargeBinary) for column in table.columns)
+    batch_rows = BINARY_BATCH_ROWS if binary else BATCH_ROWS
     query = select(table).order_by(*table.primary_key.columns)
     rows = src.execute(query.execution_options(yield_per=batch_rows)).mappings()
     copied = 0
