@@ -118,6 +118,13 @@ def test_a_store_that_differs_from_the_first_revision_is_refused(engine: Engine)
     assert "alembic_version" not in inspect(engine).get_table_names()
 
 
+def test_a_store_migrated_by_a_newer_version_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(MigrationError, match="revision 9999, which this sop-connector"):
+        create_all(engine)
+
+
 def _start_store(url: str, barrier: Any) -> None:
     engine = make_engine(url)
     barrier.wait()

@@ -21,6 +21,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from connector.errors import ConnectorError
@@ -96,8 +97,20 @@ def upgrade(engine: Engine) -> None:
             return
         if current is None:
             _adopt_unversioned(conn)
+        elif not _known(current):
+            raise MigrationError(f"the database is at revision {current}, which this "
+                                 f"sop-connector does not know (its newest is {head_revision()}):"
+                                 " was it migrated by a newer version?")
         log.info("store: migrating from %s to %s", current or "nothing", head_revision())
         command.upgrade(alembic_config(conn), "head")
+
+
+def _known(revision: str) -> bool:
+    """True when the scripts include ``revision``."""
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _take_migration_lock(conn: Connection) -> None:
