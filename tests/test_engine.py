@@ -232,10 +232,13 @@ def test_the_refusal_documents_are_drawn_up_when_step_7_is_done() -> None:
 
 
 def test_development_cannot_be_completed_with_deliverables_missing() -> None:
-    event = closed(12, "dev1", missing_deliverables=("Dokumentasi API: masih templat",))
+    lines = ("- [x] Aplikasi (main)", "- [ ] Dokumentasi API: masih templat",
+             "- [ ] Panduan Pengguna: belum ada")
+    event = closed(12, "dev1", missing_deliverables=lines)
     decision = decide(SOP, case(12), event, POLICY, CAL)
     assert decision.refused
-    assert "Dokumentasi API: masih templat" in decision.commands[0].note
+    # Each checklist line stands on its own line of the note, so Redmine shows a list.
+    assert all(line in decision.commands[0].note.splitlines() for line in lines)
     assert not decide(SOP, case(12), closed(12, "dev1"), POLICY, CAL).refused
 
 

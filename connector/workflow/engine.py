@@ -241,9 +241,11 @@ def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> s
         return (f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada subtugas ini, "
                 "lalu selesaikan kembali.")
     if step.gate is Gate.DELIVERABLES and event.missing_deliverables:
-        missing = "; ".join(event.missing_deliverables)
-        return (f"Deliverable belum lengkap, langkah {step.number} belum dapat diselesaikan: "
-                f"{missing}. Lengkapi di repositori (docs/) atau wiki, lalu selesaikan kembali.")
+        # One checklist line per output, so Redmine shows a list rather than one paragraph.
+        checklist = "\n".join(event.missing_deliverables)
+        return (f"Deliverable belum lengkap, langkah {step.number} belum dapat diselesaikan:"
+                f"\n\n{checklist}\n\nLengkapi di repositori (docs/) atau wiki, lalu selesaikan "
+                "kembali.")
     if step.number == TEAM_STEP and not (event.team or case.team):
         return ("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim Pengembang' "
                 "subtugas ini, lalu selesaikan kembali.")
