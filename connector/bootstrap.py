@@ -75,7 +75,8 @@ def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
               codehost: CodeHost | None = None) -> Services:
     """Build the services from settings; tests pass fakes, a frozen clock or a code host."""
     engine = make_engine(settings.database.url)
-    # Modules that define their own tables register them on import, before create_all.
+    # Modules that define their own tables register them on the shared metadata on import;
+    # the Alembic migrations create every table either way.
     import connector.documents.numbering
     import connector.gitlab.progress
     import connector.store.locks  # noqa: F401
