@@ -7,6 +7,7 @@ change re-read by a ``sync_issue`` job, as the service does with Redmine.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,14 +206,17 @@ def test_doctor_reports_a_root_that_cannot_be_created(tmp_path: Path,
                            "by this user"
 
 
+@pytest.mark.parametrize("base_url", [None, "https://git.example.go.id"])
 def test_a_whole_case_closes_with_its_berita_acara_and_a_link_on_beranda(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a web viewer (file:// addresses) the Berita Acara shows no links, and closes."""
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_url: str | None) -> None:
+    """Without a web viewer (file:// addresses) the Berita Acara shows no links, and closes;
+    with one, the deliverables link the repository, never GitLab's file paths."""
     from tests.test_redmine_documents import documents_section
 
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    config = write_config(tmp_path, extra=LOCAL_GIT + documents_section())
+    viewer = f'base_url = "{base_url}"\n' if base_url else ""
+    config = write_config(tmp_path, extra=LOCAL_GIT + viewer + documents_section())
     tracker = FakeTracker()
     services = bootstrap(load_settings(config), tracker=tracker)
     driver = FakeCase(services, tracker)
@@ -220,13 +224,23 @@ def test_a_whole_case_closes_with_its_berita_acara_and_a_link_on_beranda(
     driver.walk([2, 3, 4, 5, 6, 9, 10, 11])
     linked = project_of_case(services.engine, driver.case().id)
     assert linked is not None
-    _push_every_output(linked.web_url, tmp_path / "work")
+    root = tmp_path / "git"  # LOCAL_GIT's root, relative to the configuration
+    _push_every_output(str(root / f"{REPO}.git"), tmp_path / "work")
     driver.walk([12, 13, 14, 15, 16])
     case = driver.case()
     assert case.status is CaseStatus.CLOSED
     parent = tracker.issues[case.redmine_issue_id or 0]
     assert sorted(name.rsplit(".", 1)[1] for name in parent.attachments
                   if name.startswith("berita-acara-")) == ["docx", "pdf"]
-    home = (clone(linked.wiki_url, tmp_path / "wiki") / "home.md").read_text()
+    [pdf] = [data for name, data in parent.attachments.items()
+             if name.startswith("berita-acara-") and name.endswith(".pdf")]
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+    assert "/-/blob/" not in text
+    if base_url:
+        assert text.count(f"{base_url}/{REPO}.git") >= 8  # the application and its 7 outputs
+    else:
+        assert "file://" not in text
+    home = (clone(str(root / f"{REPO}.wiki.git"), tmp_path / "wiki") / "home.md").read_text()
     assert home.count(f"http://redmine.test/issues/{case.redmine_issue_id}") == 1
     services.engine.dispose()

@@ -123,7 +123,10 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
     project = project_of_case(services.engine, case.id)
     repo = _web_link(project.web_url) if project else None
     links: dict[str, str | None] = {"Aplikasi": repo}
-    links |= {d.name: f"{repo}/-/blob/main/{d.path}" if repo else None for d in DOCUMENTS}
+    # GitLab links each file; other hosts' web viewers differ, so they link the repository.
+    on_gitlab = services.settings.gitlab is not None
+    links |= {d.name: f"{repo}/-/blob/main/{d.path}" if repo and on_gitlab else repo
+              for d in DOCUMENTS}
     starts, ends = facts.activations.get(12, []), facts.completed(12)
     period = doc.DevelopmentPeriod(mulai=starts[0] if starts else on,
                                    selesai=ends[-1] if ends else on,
