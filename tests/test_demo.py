@@ -1,9 +1,9 @@
 """``sop-connector demo --exit``, run as a newcomer would (a subprocess, output not a TTY).
 
-Each scenario runs against the session's real Redmine (``--redmine-url``; the demo's own
-Redmine start is the same ``scripts/redmine-test-server`` the fixture uses) with the local
-git code host, and must end by printing the document's path, the Redmine address of the case
-and the dashboard's address. The demo's store then shows who did each step.
+``normal`` and ``revisi`` start their own Redmine as ``scripts/demo`` does; ``tolak`` uses the
+session's (``--redmine-url``). Each must end by printing the document's path, the Redmine
+address of the case and the dashboard's address; the Redmine case must be closed (or
+refused), and the demo's store shows who did each step. The local git host does step 8.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ import requests
 from redminelib import Redmine
 
 from connector.demo.config import DemoDirError, prepare_dir
+from connector.demo.redmine import parse_env
 from connector.store import audit, cases
 from connector.store.db import make_engine
 
@@ -38,28 +40,37 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def run_demo(redmine: Any, tmp_path: Path) -> Iterator[Any]:
-    """Run the demo to its end in a child process group, killed whatever happens."""
-    started: list[subprocess.Popen[str]] = []
+def run_demo(tmp_path: Path) -> Iterator[Any]:
+    """Run the demo to its end in a child process group; kill and clean up whatever happens.
 
-    def run(scenario: str) -> tuple[str, Path, int]:
+    ``redmine`` given: use that running Redmine (``--redmine-url``); otherwise the demo
+    starts its own, as ``scripts/demo`` does on a fresh machine.
+    """
+    started: list[tuple[subprocess.Popen[str], Path]] = []
+
+    def run(scenario: str, redmine: Any = None) -> tuple[str, Path, int]:
         directory, port = tmp_path / scenario, _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "connector.cli", "demo", "--exit", "--scenario", scenario,
-             "--dir", str(directory), "--port", str(port), "--redmine-url", redmine.url],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=dict(os.environ, SOP_DEMO_REDMINE_API_KEY=redmine.admin_key),
-            start_new_session=True)
-        started.append(process)
+        command = [sys.executable, "-m", "connector.cli", "demo", "--exit",
+                   "--scenario", scenario, "--dir", str(directory), "--port", str(port)]
+        env = dict(os.environ)
+        if redmine is not None:
+            command += ["--redmine-url", redmine.url]
+            env["SOP_DEMO_REDMINE_API_KEY"] = redmine.admin_key
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, env=env,
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        started.append((process, directory))
         output, _ = process.communicate(timeout=SAFETY_TIMEOUT)
         assert process.returncode == 0, output[-6000:]
         return output, directory, port
 
     yield run
-    for process in started:
+    for process, directory in started:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if (directory / "redmine").is_dir():  # its own Redmine: stopped, now removed
+            subprocess.run([str(ROOT / "scripts" / "redmine-test-server"), "destroy",
+                            str(directory / "redmine")], capture_output=True, check=True)
 
 
 def _printed(output: str, label: str) -> str:
@@ -103,10 +114,25 @@ def _parent_status(redmine: Any, issue_id: int) -> str:
     return str(Redmine(redmine.url, key=redmine.admin_key).issue.get(issue_id).status.name)
 
 
+def _own_redmine(output: str, directory: Path) -> Any:
+    """The demo's own Redmine, stopped by --exit, started again to be looked at."""
+    assert "masuk sebagai admin / sop-test-admin" in output
+    assert "pelaksana: kadis / sop-test-kadis" in output
+    env = parse_env(subprocess.run(
+        [str(ROOT / "scripts" / "redmine-test-server"), "restart", str(directory / "redmine")],
+        capture_output=True, text=True, check=True).stdout)
+    assert _printed(output, "Redmine").startswith(env["REDMINE_URL"] + "/")
+    signed_in = requests.get(f"{env['REDMINE_URL']}/users/current.json", timeout=30,
+                             auth=("kadis", "sop-test-kadis"))  # the printed demo login
+    assert signed_in.json()["user"]["login"] == "kadis"
+    return SimpleNamespace(url=env["REDMINE_URL"], admin_key=env["REDMINE_API_KEY"])
+
+
 def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
-        run_demo: Any, redmine: Any) -> None:
+        run_demo: Any) -> None:
     output, directory, port = run_demo("normal")
     _pdf(output, "Berita Acara Pekerjaan")
+    redmine = _own_redmine(output, directory)
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Closed"
     assert "langkah 8 dikerjakan sop-connector" in output  # the local git host did step 8
     assert "langkah 17 dikerjakan sop-connector" in output
@@ -121,7 +147,7 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
 
 def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
         run_demo: Any, redmine: Any) -> None:
-    output, directory, port = run_demo("tolak")
+    output, directory, port = run_demo("tolak", redmine)
     _pdf(output, "Laporan ketidaktersediaan")
     _pdf(output, "Surat kepada OPD")
     assert "Berita Acara" not in output
@@ -129,10 +155,10 @@ def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
     assert (7, "bidangti") in _completions(output, directory)
 
 
-def test_the_revisi_scenario_replans_and_reworks_then_completes(
-        run_demo: Any, redmine: Any) -> None:
+def test_the_revisi_scenario_replans_and_reworks_then_completes(run_demo: Any) -> None:
     output, directory, port = run_demo("revisi")
     _pdf(output, "Berita Acara Pekerjaan")
+    redmine = _own_redmine(output, directory)
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Closed"
     assert "langkah 9 aktif (kembali)" in output and "langkah 12 aktif (kembali)" in output
     steps = [step for step, _ in _completions(output, directory)]
