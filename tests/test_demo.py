@@ -23,12 +23,15 @@ import pytest
 import requests
 from redminelib import Redmine
 
-from connector.demo.config import DemoDirError, prepare_dir
+from connector.config import load_settings
+from connector.demo.config import DemoDirError, prepare_dir, write_config
 from connector.demo.redmine import parse_env
+from connector.demo.scenarios import SCENARIOS, scenario
+from connector.sop.loader import load_sop
+from connector.sop.model import Role
 from connector.store import audit, cases
 from connector.store.db import make_engine
 
-pytestmark = [pytest.mark.redmine, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY_TIMEOUT = 1500  # seconds; only so a hung demo cannot hang the suite
 
@@ -128,6 +131,8 @@ def _own_redmine(output: str, directory: Path) -> Any:
     return SimpleNamespace(url=env["REDMINE_URL"], admin_key=env["REDMINE_API_KEY"])
 
 
+@pytest.mark.redmine
+@pytest.mark.slow
 def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
         run_demo: Any) -> None:
     output, directory, port = run_demo("normal")
@@ -145,6 +150,8 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     assert [step for step, _ in done][-3:] == [15, 16, 17]
 
 
+@pytest.mark.redmine
+@pytest.mark.slow
 def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
         run_demo: Any, redmine: Any) -> None:
     output, directory, port = run_demo("tolak", redmine)
@@ -155,6 +162,8 @@ def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
     assert (7, "bidangti") in _completions(output, directory)
 
 
+@pytest.mark.redmine
+@pytest.mark.slow
 def test_the_revisi_scenario_replans_and_reworks_then_completes(run_demo: Any) -> None:
     output, directory, port = run_demo("revisi")
     _pdf(output, "Berita Acara Pekerjaan")
@@ -174,3 +183,29 @@ def test_the_demo_never_clears_a_directory_it_did_not_make(tmp_path: Path) -> No
     (again.root / "old-store.db").write_text("x")
     prepare_dir(again.root)
     assert not (again.root / "old-store.db").exists()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
+        name: str, tmp_path: Path) -> None:
+    demo = prepare_dir(tmp_path / "demo")
+    settings = load_settings(write_config(demo, redmine_url="http://redmine.test",
+                                          redmine_key="k", port=8080, local_git=True))
+    sop = load_sop(settings.sop_file)
+    holders = dict(settings.roles) | {Role.TIM_TEKNIS_OPD: ("opd1",)}
+    current: int | None = sop.first.next
+    for action in scenario(name):
+        step = sop.step(action.step)
+        if action.by_hand_only and step.automation is not None:
+            continue  # the service does it
+        while current is not None and sop.step(current).automation and current != step.number:
+            current = sop.step(current).next
+        assert action.step == current
+        assert action.login in holders[step.role]
+        assert bool(action.document) == step.requires_document
+        decision = step.decision
+        current = step.next if decision is None else \
+            decision.ya if action.status == "Closed" else decision.tidak
+    while current is not None and sop.step(current).automation:
+        current = sop.step(current).next
+    assert current is None  # the case has ended
