@@ -32,7 +32,7 @@ from connector.demo.redmine import start_local_redmine
 from connector.demo.roles import RedmineRoles
 from connector.demo.sample import sample_letter
 from connector.demo.scenarios import scenario
-from connector.demo.service import ServiceClient, start_service, stop_service
+from connector.demo.service import ServiceClient, ServiceError, start_service, stop_service
 from connector.demo.summary import Summary, fetch_documents, print_summary
 from connector.demo.walk import CaseWalker
 from connector.sop.loader import load_sop
@@ -74,7 +74,11 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
         stack.callback(stop_service, process)
         client = ServiceClient(f"http://127.0.0.1:{options.port}", demo.secret("intake-token"),
                                demo.secret("redmine-webhook-secret"))
-        client.wait_healthy(process)
+        try:
+            client.wait_healthy(process)
+        except ServiceError as exc:
+            raise ServiceError(f"{exc}; lihat {demo.service_log} (port {options.port} "
+                               "sudah dipakai? pilih --port lain)") from exc
         engine = make_engine(settings.database.url)
         stack.callback(engine.dispose)
         with engine.begin() as conn:  # read Redmine from now on, not a day back
