@@ -118,6 +118,68 @@ def test_sqlite_writers_take_the_write_lock_at_begin_and_readers_do_not(tmp_path
     engine.dispose()
 
 
+def _write_in_thread(engine: Engine, seconds: float = 10) -> bool:
+    """Enqueue one job from another thread; True when it finished within ``seconds``."""
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as conn:
+            enqueue(conn, "k", {})
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    return done.wait(seconds)
+
+
+def test_sqlite_writers_of_one_process_take_turns_and_every_ending_gives_the_turn_back(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    create_all(engine)
+    with engine.begin() as conn:  # holds the turn: another writer waits for it
+        enqueue(conn, "k", {})
+        waiting = threading.Thread(target=_write_in_thread, args=(engine, 30), daemon=True)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()
+        with reading(engine) as reader:  # readers never wait for a turn
+            assert reader.execute(select(func.count()).select_from(jobs)).scalar_one() == 0
+    waiting.join(10)
+    assert not waiting.is_alive()
+    # A rollback, and a transaction that failed, each give the turn back too (a leaked turn
+    # would hold the next writer for the whole 30 s busy timeout).
+    with engine.connect() as conn:
+        enqueue(conn, "k", {})
+        conn.rollback()
+    assert _write_in_thread(engine)
+    with pytest.raises(ZeroDivisionError), engine.begin() as conn:
+        enqueue(conn, "k", {})
+        raise ZeroDivisionError
+    assert _write_in_thread(engine)
+    with engine.connect() as conn:
+        enqueue(conn, "k", {})  # closed without commit: rolled back on close
+    assert _write_in_thread(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(jobs)).scalar_one() == 5
+    engine.dispose()
+
+
+def test_sixteen_sqlite_writer_threads_each_commit_every_row(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'many.db'}")
+    create_all(engine)
+
+    def write(n: int) -> None:
+        for _ in range(n):
+            with engine.begin() as conn:
+                enqueue(conn, "k", {})
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(write, [20] * 16))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(jobs)).scalar_one() == 320
+    engine.dispose()
+
+
 def test_ping_answers_true_when_up_and_false_when_the_database_cannot_open(
     engine: Engine, tmp_path: Path
 ) -> None:
