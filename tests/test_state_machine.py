@@ -39,7 +39,7 @@ from connector.config import load_settings
 from connector.errors import RemoteUnavailable
 from connector.handlers import handlers_for
 from connector.store import cases, jobs
-from connector.store.schema import CaseStatus, inbox
+from connector.store.schema import CaseStatus, StepState, inbox
 from connector.sync.poll import poll_once
 from connector.tracker import IssueChanges, IssueDraft, TrackedIssue
 from connector.workflow.paths import main_path
@@ -273,6 +273,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def _recover_and_check(self) -> None:
         self.redmine.down, self.redmine.die_after = False, None
         engine = self.services.engine
+        poll_once(self.services, overlap=timedelta(days=3650))  # every change, hint lost or not
         for _ in range(5):
             self.clock.now += timedelta(seconds=3601)  # past every lease, lock and backoff
             for dead in jobs.list_jobs(engine, ["dead"]):  # given up on during the outage
@@ -298,9 +299,21 @@ class ServiceMachine(RuleBasedStateMachine):
             assert subtasks == sorted(steps)
             assert list(parent.attachments) == ["surat-permohonan.pdf"]
             assert parent.notes.count(ATTACHED_NOTE) == 1
+            self._assert_redmine_shows_the_store(case)
         for fake in self.redmine.issues.values():
             repeated = [n for n, count in Counter(fake.notes).items() if count > 1]
             assert repeated == [], (fake.issue.key, repeated)
+
+
+    def _assert_redmine_shows_the_store(self, case: cases.Case) -> None:
+        """Each step's subtask has the status its state in the store calls for."""
+        redmine = self.services.settings.redmine
+        expected = {StepState.DONE: redmine.done_statuses[0],
+                    StepState.ACTIVE: redmine.active_status, StepState.PENDING: redmine.new_status}
+        for row in cases.list_case_steps(self.services.engine, case.id):
+            assert row.redmine_issue_id is not None
+            status = self.redmine.issues[row.redmine_issue_id].issue.status
+            assert status == expected[row.state], (case.case_key, row.step, row.state, status)
 
 
 def test_nothing_is_lost_or_done_twice_whatever_happens(monkeypatch: pytest.MonkeyPatch) -> None:
