@@ -273,6 +273,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def _recover_and_check(self) -> None:
         self.redmine.down, self.redmine.die_after = False, None
         engine = self.services.engine
+        self.clock.now += timedelta(seconds=1)  # a poll at the instant of the last one adds none
         poll_once(self.services, overlap=timedelta(days=3650))  # every change, hint lost or not
         for _ in range(5):
             self.clock.now += timedelta(seconds=3601)  # past every lease, lock and backoff
