@@ -79,9 +79,8 @@ def _only_job(services: Services) -> jobs.Job:
 class RedmineProxy:
     """What stands between the service and Redmine: passes requests through, or answers 503.
 
-    ``fail_after_creates(n)`` lets ``n`` issue creations through and then goes down, as an
-    outage in the middle of a job; ``refuse(marker, ...)`` answers one issue creation whose
-    body contains ``marker`` with Redmine's 422.
+    ``go_down`` answers every request with 503; ``fail_after_creates(n)`` lets ``n`` issue
+    creations through and then goes down, as an outage in the middle of a job.
     """
 
     def __init__(self, mock: responses.RequestsMock, url: str) -> None:
