@@ -20,7 +20,7 @@ from connector.intake.adopt import adopt_case, is_letter_issue
 from connector.intake.open_case import FIELD, step_draft
 from connector.rendering import redmine_env
 from connector.sop.model import Automation, Gate
-from connector.store import cases, locks
+from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
 from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
@@ -43,6 +43,7 @@ from connector.workflow.engine import (
     decide,
 )
 from connector.workflow.notes import note_once
+from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
 
 SYNC_ISSUE = "sync_issue"
@@ -269,9 +270,15 @@ def _note_parent(services: Services, case: cases.Case, decision: Decision, event
     env = redmine_env(services.settings.redmine.text_formatting)
     subproject = (f"{services.settings.redmine.url}/projects/"
                   f"{automation.subproject_identifier(case)}" if outcome.project else "")
+    # A step done again after a loop says which round it is, so its note differs from the
+    # first round's even on the same day (note_once would take it for a redone job).
+    with services.engine.connect() as conn:
+        done_before = case_facts(audit.list_audit(conn, case.id)).completions
+    rounds = {c.step: len(done_before.get(c.step, [])) + 1 for c in decision.commands
+              if isinstance(c, CompleteStep)}
     text = env.get_template("redmine/transition_note.j2").render(
         items=items, sop=services.sop, on=event.on.isoformat(), project=outcome.project,
-        subproject=subproject, documents=outcome.documents)
+        subproject=subproject, documents=outcome.documents, rounds=rounds)
     assert case.redmine_issue_id is not None
     note_once(services, case.redmine_issue_id, text)
 
