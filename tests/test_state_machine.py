@@ -13,6 +13,7 @@ each with one parent and one subtask per step, nothing attached or noted twice, 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import tempfile
 from collections import Counter
@@ -114,6 +115,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.sent: list[tuple[str, bytes, dict[str, str]]] = []  # every request answered 2xx
         self.letters: set[str] = set()  # case keys of the letters acknowledged
         self.workers = 0
+        self.jitter = random.Random(0)  # backoff is part of the state: same choices, same run
 
     # -- what arrives over HTTP ---------------------------------------------------------------
 
@@ -213,7 +215,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def run_worker(self) -> None:
         """A (re)started worker runs every job that is due."""
         jobs.drain(self.services.engine, handlers_for(self.services), self._worker(),
-                   clock=self.clock)
+                   clock=self.clock, rng=self.jitter)
 
     @rule()
     def worker_claims_then_vanishes(self) -> None:
@@ -226,7 +228,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.redmine.die_after = writes
         try:
             jobs.drain(self.services.engine, handlers_for(self.services), self._worker(),
-                       clock=self.clock)
+                       clock=self.clock, rng=self.jitter)
         except WorkerDied:
             event("a worker died right after a remote write")
         finally:
