@@ -9,76 +9,24 @@ users map is listed again once when an unknown user id or login shows up.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
-import requests
-from redminelib import Redmine, exceptions
+from redminelib import Redmine
 
-from connector.config.secret import redact
 from connector.config.settings import RedmineSettings
-from connector.errors import ConfigError, RemoteRejected, RemoteUnavailable
+from connector.errors import ConfigError, RemoteRejected
 from connector.faults import fault_point
-from connector.gitlab.client import retry_after
 from connector.redmine import subprojects
+from connector.redmine.errors import refuse_busy, translated_errors
 from connector.redmine.schema import RoleSpec
 from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
 
 SKIP_WEBHOOKS = {"X-Skip-Webhooks": "1"}
 MAX_PAGE_SIZE = 100  # Redmine caps ``limit`` at 100 per request
-_OUTAGES = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-            exceptions.JSONDecodeError)  # JSONDecodeError: a proxy's HTML error page
-_REFUSALS = (exceptions.ResourceNotFoundError, exceptions.ConflictError,
-             exceptions.RequestEntityTooLargeError)
-
-
-class _Busy(RemoteUnavailable):
-    """A 429 or 5xx answer, raised by the session's response hook with its ``Retry-After``."""
-
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"Redmine answered {status}", retry_after=retry_after)
-        self.status = status
-
-
-def _refuse_busy(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """Response hook: a 429 or 5xx raises here, where its ``Retry-After`` is still known
-    (python-redmine's errors drop the response, so the job queue could not honour it)."""
-    code = response.status_code
-    if code == 429 or code >= 500:
-        response.close()
-        raise _Busy(code, retry_after(response.headers.get("Retry-After")))
-
-
-@contextmanager
-def translated_errors(what: str) -> Iterator[None]:
-    """Turn client errors into RemoteUnavailable (retry) or RemoteRejected (do not)."""
-    try:
-        yield
-    except _Busy as exc:
-        raise RemoteUnavailable(f"Redmine answered {exc.status} while {what}",
-                                retry_after=exc.retry_after) from exc
-    except _OUTAGES as exc:
-        raise RemoteUnavailable(f"Redmine unreachable while {what}: {type(exc).__name__}") from exc
-    except exceptions.ServerError as exc:
-        raise RemoteUnavailable(f"Redmine answered 500 while {what}") from exc
-    except exceptions.UnknownError as exc:
-        if exc.status_code >= 500 or exc.status_code in (408, 429):
-            raise RemoteUnavailable(
-                f"Redmine answered {exc.status_code} while {what}") from exc
-        raise RemoteRejected(f"Redmine answered {exc.status_code} while {what}") from exc
-    except exceptions.ValidationError as exc:
-        raise RemoteRejected(f"Redmine refused {what}: {redact(str(exc))}") from exc
-    except _REFUSALS as exc:
-        raise RemoteRejected(f"Redmine refused {what}: {type(exc).__name__}") from exc
-    except (exceptions.AuthError, exceptions.ForbiddenError, exceptions.ImpersonateError) as exc:
-        raise RemoteRejected(f"Redmine refused the API key while {what}: "
-                             f"{type(exc).__name__}") from exc
-
-
 @dataclass(frozen=True)
 class _Field:
     """A custom field as Redmine lists it."""
@@ -107,7 +55,7 @@ class RedmineTracker:
             settings.url,
             key=settings.api_key.reveal(),
             requests={"timeout": settings.timeout_seconds, "verify": settings.verify_tls,
-                      "headers": dict(SKIP_WEBHOOKS), "hooks": {"response": [_refuse_busy]}},
+                      "headers": dict(SKIP_WEBHOOKS), "hooks": {"response": [refuse_busy]}},
         )
 
     def __repr__(self) -> str:
