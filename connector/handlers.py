@@ -14,6 +14,8 @@ from connector.store.cases import OPEN_CASE
 from connector.store.jobs import Job, PermanentFailure, RetryLater
 from connector.workflow.sync import SYNC_ISSUE, sync_issue
 
+HINT_WAITS = 3  # attempts of a hinted sync that wait for the hinted journal to show
+
 
 @contextmanager
 def retry_policy() -> Iterator[None]:
@@ -32,8 +34,12 @@ def _open_case(services: Services, job: Job) -> None:
 
 
 def _sync_issue(services: Services, job: Job) -> None:
+    # The redmine_webhook plugin posts before Redmine commits the change it tells of: wait a
+    # few short retries for the hinted journal to show, then let the poller have the rest.
+    journal = job.payload.get("journal_id")
+    awaited = int(journal) if journal is not None and job.attempts <= HINT_WAITS else None
     with retry_policy():
-        sync_issue(services, int(job.payload["issue_id"]))
+        sync_issue(services, int(job.payload["issue_id"]), awaiting_journal=awaited)
 
 
 def _gitlab_progress(services: Services, job: Job) -> None:

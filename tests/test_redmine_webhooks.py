@@ -82,7 +82,8 @@ def test_a_plugin_update_is_stored_and_queues_one_sync(client, services: Service
 
     assert answer.status_code == 202
     assert answer.get_json() == {"accepted": True, "issue_id": 42, "duplicate": False}
-    assert _sync_jobs(services) == [({"issue_id": 42}, "sync_issue:42:journal:318")]
+    assert _sync_jobs(services) == [
+        ({"issue_id": 42, "journal_id": 318}, "sync_issue:42:journal:318")]
     [job] = jobs.list_jobs(services.engine)
     assert job.inbox_id is not None
     entry = audit.get_inbox(services.engine, job.inbox_id)
@@ -104,7 +105,8 @@ def test_a_signed_redmine7_update_is_stored_and_queues_one_sync(client, services
 
     assert answer.status_code == 202
     assert answer.get_json() == {"accepted": True, "issue_id": 42, "duplicate": False}
-    assert _sync_jobs(services) == [({"issue_id": 42}, "sync_issue:42:journal:318")]
+    assert _sync_jobs(services) == [
+        ({"issue_id": 42, "journal_id": 318}, "sync_issue:42:journal:318")]
     [job] = jobs.list_jobs(services.engine)
     entry = audit.get_inbox(services.engine, job.inbox_id or 0)
     assert entry is not None and entry.source == "redmine"

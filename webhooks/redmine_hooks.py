@@ -63,6 +63,13 @@ class Hint:
     issue_id: int
     change: str  # "journal:<id>", "updated_on:<time>" or "sha256:<hex of the body>"
 
+    @property
+    def payload(self) -> dict[str, int]:
+        """The sync job's payload; a journal's id lets the job wait for Redmine's commit."""
+        kind, _, value = self.change.partition(":")
+        journal = {"journal_id": int(value)} if kind == "journal" else {}
+        return {"issue_id": self.issue_id} | journal
+
 
 @blueprint.post("/webhooks/redmine/<secret>")
 def receive_plugin(secret: str) -> Any:
@@ -106,7 +113,7 @@ def _accept(source: str, body: bytes, envelope: str, event_of: Callable[[Any], s
     with services().engine.begin() as conn:
         inbox_id = record_inbox(conn, delivery, clock=clock)
         if inbox_id is not None:
-            enqueue(conn, SYNC_ISSUE, {"issue_id": hint.issue_id}, inbox_id=inbox_id,
+            enqueue(conn, SYNC_ISSUE, hint.payload, inbox_id=inbox_id,
                     dedupe_key=f"{SYNC_ISSUE}:{hint.issue_id}:{hint.change}", clock=clock)
     answer = {"accepted": True, "issue_id": hint.issue_id, "duplicate": inbox_id is None}
     return jsonify(answer), 200 if inbox_id is None else 202

@@ -49,6 +49,9 @@ from connector.workflow.state import case_view, is_processed, journal_key
 SYNC_ISSUE = "sync_issue"
 
 
+HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
+
+
 def parse_step_key(key: str) -> tuple[str, int] | None:
     """``(case key, step number)`` of a step subtask's key; None for any other issue."""
     case_key, sep, number = key.rpartition("#")
@@ -74,9 +77,15 @@ def policy_for(services: Services) -> Policy:
             | ({Automation.BERITA_ACARA} if settings.documents else set())))
 
 
-def sync_issue(services: Services, issue_id: int) -> None:
-    """Advance the case of one step subtask from its new journals."""
+def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | None = None) -> None:
+    """Advance the case of one step subtask from its new journals.
+
+    ``awaiting_journal``: a webhook told of this journal; until Redmine shows it, retry soon.
+    """
     snap = services.tracker.snapshot(issue_id)
+    if awaiting_journal is not None and all(j.id != awaiting_journal for j in snap.journals):
+        raise RetryLater(f"journal {awaiting_journal} of issue {issue_id} is not visible yet",
+                         retry_after=HINT_WAIT_SECONDS)
     parsed = parse_step_key(snap.issue.key)
     if parsed is None:
         if is_letter_issue(services, snap):
