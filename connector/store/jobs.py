@@ -24,85 +24,28 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from connector.errors import ConnectorError
-from connector.store.db import Clock, StoreError, from_row, insert_ignore, reading, utc_now
+from connector.store.db import Clock, insert_ignore, reading, utc_now
+from connector.store.job_model import Jitter as Jitter
+from connector.store.job_model import Job as Job
+from connector.store.job_model import JobNotReplayable as JobNotReplayable
+from connector.store.job_model import PermanentFailure as PermanentFailure
+from connector.store.job_model import RetryLater as RetryLater
+from connector.store.job_model import RetryPolicy as RetryPolicy
+from connector.store.job_model import job_from_row
 from connector.store.schema import JobStatus, jobs
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 20
 DEFAULT_LEASE_SECONDS = 60
+DEFAULT_POLICY = RetryPolicy()
 _MAX_ERROR_CHARS = 4000
 _RETRYABLE = (JobStatus.PENDING.value, JobStatus.FAILED.value)
-
-
-class Jitter(Protocol):
-    """A random source; ``random.Random`` is one."""
-
-    def uniform(self, a: float, b: float) -> float:
-        """Return a number between ``a`` and ``b``."""
-        ...
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, capped (AWS, "Exponential Backoff And Jitter")."""
-
-    base_seconds: float = 2.0
-    cap_seconds: float = 3600.0
-
-    def delay(self, attempts: int, rng: Jitter, retry_after: float | None = None) -> float:
-        """Seconds to wait after the ``attempts``-th failure; ``retry_after`` is a floor."""
-        exponent = min(max(attempts - 1, 0), 64)
-        delay = rng.uniform(0.0, min(self.cap_seconds, self.base_seconds * 2.0**exponent))
-        return delay if retry_after is None else max(delay, retry_after)
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A job as the queue holds it."""
-
-    id: int
-    kind: str
-    payload: Mapping[str, Any]
-    status: JobStatus
-    attempts: int
-    max_attempts: int
-    run_after: datetime
-    dedupe_key: str | None
-    lease_owner: str | None
-    lease_until: datetime | None
-    last_error: str | None
-    created_at: datetime
-    updated_at: datetime
-    inbox_id: int | None
-
-
-class RetryLater(ConnectorError):
-    """Raised by a handler: try again later, no sooner than ``retry_after`` seconds."""
-
-    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentFailure(ConnectorError):
-    """Raised by a handler: retrying cannot help (e.g. HTTP 4xx), send the job to dead."""
-
-
-class JobNotReplayable(StoreError):
-    """``replay`` was given a job id that does not exist or is not dead or failed."""
-
-
-def _job(row: RowMapping) -> Job:
-    """Build a ``Job`` from a ``jobs`` row."""
-    return from_row(Job, row, status=JobStatus(row["status"]))
 
 
 def new_worker_id() -> str:
@@ -175,7 +118,7 @@ def claim(
                 conn.execute(take.values(values | lease | {"updated_at": now})).mappings().first()
             )
             if taken is not None:  # always, unless the row changed under a non-locking setup
-                return _job(taken)
+                return job_from_row(taken)
     return None
 
 
@@ -218,7 +161,7 @@ def fail(
     retry_after: float | None = None,
     permanent: bool = False,
     clock: Clock = utc_now,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     rng: Jitter | None = None,
 ) -> bool:
     """Record a failed attempt: retry later with backoff, or dead; False if not the owner."""
@@ -267,7 +210,7 @@ def get_job(bind: Engine | Connection, job_id: int) -> Job | None:
     """Return the job with ``job_id``, or None."""
     with reading(bind) as conn:
         row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().first()
-    return None if row is None else _job(row)
+    return None if row is None else job_from_row(row)
 
 
 def list_jobs(
@@ -278,7 +221,7 @@ def list_jobs(
     if statuses is not None:
         query = query.where(jobs.c.status.in_(list(statuses)))
     with reading(bind) as conn:
-        return [_job(row) for row in conn.execute(query).mappings()]
+        return [job_from_row(row) for row in conn.execute(query).mappings()]
 
 
 def replay(engine: Engine, job_id: int, *, clock: Clock = utc_now) -> Job:
@@ -295,7 +238,7 @@ def replay(engine: Engine, job_id: int, *, clock: Clock = utc_now) -> Job:
             state = "does not exist" if current is None else f"is {current}"
             raise JobNotReplayable(f"job {job_id} {state}; only dead or failed jobs replay")
     log.info("job %s replayed", job_id)
-    return _job(row)
+    return job_from_row(row)
 
 
 def queue_stats(bind: Engine | Connection, *, clock: Clock = utc_now) -> dict[str, int]:
@@ -389,7 +332,7 @@ def run_worker(
     stop: threading.Event,
     poll_interval: float = 1.0,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     clock: Clock = utc_now,
     rng: Jitter | None = None,
 ) -> None:
@@ -418,7 +361,7 @@ def drain(
     worker_id: str,
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     clock: Clock = utc_now,
     rng: Jitter | None = None,
 ) -> int:
