@@ -10,19 +10,21 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.config.reader import Section
+from connector.config.remote_sections import (
+    dashboard_section,
+    gitlab_section,
+    local_git_section,
+    redmine_section,
+    webhooks_section,
+)
 from connector.config.settings import (
     CalendarSettings,
-    DashboardSettings,
     DatabaseSettings,
-    GitLabSettings,
-    LocalGitSettings,
     OpdAgency,
     OpdSettings,
-    RedmineSettings,
     ServerSettings,
     Settings,
     SlaSettings,
-    WebhookSettings,
 )
 from connector.documents.settings import JABATAN, DocumentSettings, Kop, NumberPatterns, Official
 from connector.errors import ConfigError, SopError
@@ -94,17 +96,17 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         source=path,
         server=_server(s["server"]),
         database=DatabaseSettings(_database_url(path, s["database"])),
-        redmine=_redmine(s["redmine"], resolve),
+        redmine=redmine_section(s["redmine"], resolve),
         roles=_roles(s["roles"]),
         role_overrides=s["roles"].texts("override", ()),
         opd=_opd(s["opd"]),
         calendar=_calendar(s["calendar"]),
-        webhooks=_webhooks(s["webhooks"], resolve),
+        webhooks=webhooks_section(s["webhooks"], resolve),
         sla=_sla(s["sla"]),
-        dashboard=_dashboard(s["dashboard"], resolve),
+        dashboard=dashboard_section(s["dashboard"], resolve),
         documents=_documents(s["documents"]) if "documents" in _raw_sections(s) else None,
-        gitlab=_gitlab(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
-        local_git=_local_git(path, s["local_git"], "gitlab" in _raw_sections(s))
+        gitlab=gitlab_section(s["gitlab"], resolve) if "gitlab" in _raw_sections(s) else None,
+        local_git=local_git_section(path, s["local_git"], "gitlab" in _raw_sections(s))
         if "local_git" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
     )
@@ -135,75 +137,6 @@ def _database_url(path: Path, sec: Section) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and not in_memory:
         return prefix + str((path.parent / url[len(prefix):]).resolve())
     return url
-
-
-def _redmine(sec: Section, resolve: bool) -> RedmineSettings:
-    d = RedmineSettings(url="", api_key=None)
-    return RedmineSettings(
-        url=sec.text("url").rstrip("/"),
-        api_key=sec.secret("api_key", required=True, resolve=resolve),
-        project=sec.text("project", d.project),
-        case_tracker=sec.text("case_tracker", d.case_tracker),
-        step_tracker=sec.text("step_tracker", d.step_tracker),
-        key_field=sec.text("key_field", d.key_field),
-        new_status=sec.text("new_status", d.new_status),
-        active_status=sec.text("active_status", d.active_status),
-        done_statuses=sec.texts("done_statuses", d.done_statuses),
-        reject_statuses=sec.texts("reject_statuses", d.reject_statuses),
-        text_formatting=_choice(sec, "text_formatting", d.text_formatting,
-                                ("textile", "markdown", "common_mark")),
-        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
-        verify_tls=sec.flag("verify_tls", d.verify_tls),
-        poll_interval_seconds=sec.integer("poll_interval_seconds", d.poll_interval_seconds,
-                                          minimum=0),
-    )
-
-
-def _gitlab(sec: Section, resolve: bool) -> GitLabSettings:
-    d = GitLabSettings(url="", token=None, group="")
-    users: dict[str, str] = {}
-    for login, username in sec.table("users").items():
-        if isinstance(username, str) and username.strip():
-            users[str(login)] = username.strip()
-        else:
-            sec.problems.append(f"{sec.file}: [gitlab.users] {login}: expected a GitLab "
-                                f"username, got {username!r}")
-    return GitLabSettings(
-        url=sec.text("url").rstrip("/"),
-        token=sec.secret("token", required=True, resolve=resolve),
-        group=sec.text("group"),
-        users=users,
-        hook_url=sec.text("hook_url", d.hook_url) if "hook_url" in sec.data else d.hook_url,
-        milestone_title=sec.text("milestone_title", d.milestone_title),
-        service_username=sec.text("service_username", d.service_username)
-        if "service_username" in sec.data else d.service_username,
-        note_interval_minutes=sec.integer("note_interval_minutes", d.note_interval_minutes,
-                                          minimum=0),
-        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
-        verify_tls=sec.flag("verify_tls", d.verify_tls),
-    )
-
-
-def _local_git(path: Path, sec: Section, with_gitlab: bool) -> LocalGitSettings:
-    """``[local_git]``: step 8 in bare repositories under ``root`` (relative: to this file)."""
-    d = LocalGitSettings(root=Path())
-    if with_gitlab:
-        sec.problems.append(f"{path}: [local_git]: a configuration uses one code host; "
-                            "remove either [gitlab] or [local_git]")
-    root = Path(sec.text("root")).expanduser()
-    base_url: str = sec.text("base_url", d.base_url) if "base_url" in sec.data else d.base_url
-    if base_url and not base_url.startswith(("http://", "https://")):
-        sec.problems.append(f"{path}: [local_git] base_url: expected an http:// or https:// "
-                            f"address, got {base_url!r}")
-    ident = {key: sec.text(key, getattr(d, key)) for key in ("author_name", "author_email")}
-    for key, value in ident.items():
-        if any(c in value for c in "<>\n"):
-            sec.problems.append(f"{path}: [local_git] {key}: must not contain <, > or a "
-                                f"line break, got {value!r}")
-    root = root if root.is_absolute() else (path.parent / root).resolve()
-    if root.exists() and not root.is_dir():
-        sec.problems.append(f"{path}: [local_git] root: {root} is not a folder")
-    return LocalGitSettings(root=root, base_url=base_url.rstrip("/"), **ident)
 
 
 def _roles(sec: Section) -> dict[Role, tuple[str, ...]]:
@@ -275,21 +208,11 @@ def _sla(sec: Section) -> SlaSettings:
                             f"numbers >= 1, got {warn!r}")
         warn = list(d.warn_hari_kerja)
     return SlaSettings(
-        development_clock=_choice(sec, "development_clock", d.development_clock,
-                                  ("continue", "restart")),
+        development_clock=sec.choice("development_clock", d.development_clock,
+                                     ("continue", "restart")),
         warn_hari_kerja=tuple(sorted(set(warn), reverse=True)),
         check_interval_seconds=sec.integer("check_interval_seconds",
                                            d.check_interval_seconds, minimum=0),
-    )
-
-
-def _dashboard(sec: Section, resolve: bool) -> DashboardSettings:
-    d = DashboardSettings()
-    return DashboardSettings(
-        access_token=sec.secret("access_token", required=False, resolve=resolve),
-        session_secret=sec.secret("session_secret", required=False, resolve=resolve),
-        redmine_login=sec.flag("redmine_login", d.redmine_login),
-        session_hours=sec.integer("session_hours", d.session_hours, minimum=1),
     )
 
 
@@ -323,28 +246,9 @@ def _documents(sec: Section) -> DocumentSettings | None:
         return None
 
 
-def _webhooks(sec: Section, resolve: bool) -> WebhookSettings:
-    return WebhookSettings(
-        intake_token=sec.secret("intake_token", required=False, resolve=resolve),
-        intake_signing_secret=sec.secret("intake_signing_secret", required=False,
-                                         resolve=resolve),
-        redmine_secret=sec.secret("redmine_secret", required=False, resolve=resolve),
-        gitlab_token=sec.secret("gitlab_token", required=False, resolve=resolve),
-    )
-
-
 def _sop_file(path: Path, sec: Section) -> Path | None:
     name = sec.text("file", None)
     return None if name is None else path.parent / name
-
-
-def _choice(sec: Section, key: str, default: str, allowed: tuple[str, ...]) -> str:
-    value: str = sec.text(key, default)
-    if value not in allowed:
-        sec.problems.append(
-            f"{sec.file}: [{sec.name}] {key}: expected one of {', '.join(allowed)}, got {value!r}")
-        return default
-    return value
 
 
 def _check_roles_cover_sop(path: Path, settings: Settings, raw_roles: Mapping[str, Any],

@@ -137,6 +137,16 @@ class Section:
             return None
         return found
 
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """One of ``allowed``; anything else is a problem and gives ``default``."""
+        value: str = self.text(key, default)
+        if value not in allowed:
+            self.problems.append(
+                f"{self.file}: [{self.name}] {key}: expected one of {', '.join(allowed)}, "
+                f"got {value!r}")
+            return default
+        return value
+
     def table(self, key: str) -> Mapping[str, Any]:
         """A sub-table (``[section.key]``), empty when absent."""
         value = self._get(key, {}, "a table")

@@ -1,0 +1,107 @@
+"""The configuration sections that connect the service to other systems.
+
+Redmine, the code host (GitLab or local git), the webhooks' secrets and the dashboard's
+sign-in: each parser reads one ``Section`` and records its problems there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connector.config.reader import Section
+from connector.config.settings import (
+    DashboardSettings,
+    GitLabSettings,
+    LocalGitSettings,
+    RedmineSettings,
+    WebhookSettings,
+)
+
+
+def redmine_section(sec: Section, resolve: bool) -> RedmineSettings:
+    d = RedmineSettings(url="", api_key=None)
+    return RedmineSettings(
+        url=sec.text("url").rstrip("/"),
+        api_key=sec.secret("api_key", required=True, resolve=resolve),
+        project=sec.text("project", d.project),
+        case_tracker=sec.text("case_tracker", d.case_tracker),
+        step_tracker=sec.text("step_tracker", d.step_tracker),
+        key_field=sec.text("key_field", d.key_field),
+        new_status=sec.text("new_status", d.new_status),
+        active_status=sec.text("active_status", d.active_status),
+        done_statuses=sec.texts("done_statuses", d.done_statuses),
+        reject_statuses=sec.texts("reject_statuses", d.reject_statuses),
+        text_formatting=sec.choice("text_formatting", d.text_formatting,
+                                    ("textile", "markdown", "common_mark")),
+        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
+        verify_tls=sec.flag("verify_tls", d.verify_tls),
+        poll_interval_seconds=sec.integer("poll_interval_seconds", d.poll_interval_seconds,
+                                          minimum=0),
+    )
+
+
+def gitlab_section(sec: Section, resolve: bool) -> GitLabSettings:
+    d = GitLabSettings(url="", token=None, group="")
+    users: dict[str, str] = {}
+    for login, username in sec.table("users").items():
+        if isinstance(username, str) and username.strip():
+            users[str(login)] = username.strip()
+        else:
+            sec.problems.append(f"{sec.file}: [gitlab.users] {login}: expected a GitLab "
+                                f"username, got {username!r}")
+    return GitLabSettings(
+        url=sec.text("url").rstrip("/"),
+        token=sec.secret("token", required=True, resolve=resolve),
+        group=sec.text("group"),
+        users=users,
+        hook_url=sec.text("hook_url", d.hook_url) if "hook_url" in sec.data else d.hook_url,
+        milestone_title=sec.text("milestone_title", d.milestone_title),
+        service_username=sec.text("service_username", d.service_username)
+        if "service_username" in sec.data else d.service_username,
+        note_interval_minutes=sec.integer("note_interval_minutes", d.note_interval_minutes,
+                                          minimum=0),
+        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
+        verify_tls=sec.flag("verify_tls", d.verify_tls),
+    )
+
+
+def local_git_section(path: Path, sec: Section, with_gitlab: bool) -> LocalGitSettings:
+    """``[local_git]``: step 8 in bare repositories under ``root`` (relative: to this file)."""
+    d = LocalGitSettings(root=Path())
+    if with_gitlab:
+        sec.problems.append(f"{path}: [local_git]: a configuration uses one code host; "
+                            "remove either [gitlab] or [local_git]")
+    root = Path(sec.text("root")).expanduser()
+    base_url: str = sec.text("base_url", d.base_url) if "base_url" in sec.data else d.base_url
+    if base_url and not base_url.startswith(("http://", "https://")):
+        sec.problems.append(f"{path}: [local_git] base_url: expected an http:// or https:// "
+                            f"address, got {base_url!r}")
+    ident = {key: sec.text(key, getattr(d, key)) for key in ("author_name", "author_email")}
+    for key, value in ident.items():
+        if any(c in value for c in "<>\n"):
+            sec.problems.append(f"{path}: [local_git] {key}: must not contain <, > or a "
+                                f"line break, got {value!r}")
+    root = root if root.is_absolute() else (path.parent / root).resolve()
+    if root.exists() and not root.is_dir():
+        sec.problems.append(f"{path}: [local_git] root: {root} is not a folder")
+    return LocalGitSettings(root=root, base_url=base_url.rstrip("/"), **ident)
+
+
+def dashboard_section(sec: Section, resolve: bool) -> DashboardSettings:
+    d = DashboardSettings()
+    return DashboardSettings(
+        access_token=sec.secret("access_token", required=False, resolve=resolve),
+        session_secret=sec.secret("session_secret", required=False, resolve=resolve),
+        redmine_login=sec.flag("redmine_login", d.redmine_login),
+        session_hours=sec.integer("session_hours", d.session_hours, minimum=1),
+    )
+
+
+def webhooks_section(sec: Section, resolve: bool) -> WebhookSettings:
+    return WebhookSettings(
+        intake_token=sec.secret("intake_token", required=False, resolve=resolve),
+        intake_signing_secret=sec.secret("intake_signing_secret", required=False,
+                                         resolve=resolve),
+        redmine_secret=sec.secret("redmine_secret", required=False, resolve=resolve),
+        gitlab_token=sec.secret("gitlab_token", required=False, resolve=resolve),
+    )
