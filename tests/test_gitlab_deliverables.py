@@ -29,6 +29,18 @@ from tests.gitlab_stubs import (
 PATH = "sistem-informasi-posyandu"
 
 
+#: The checklist of a freshly provisioned repository, on either code host.
+UNTOUCHED = "\n".join([
+    "- [ ] Aplikasi: belum ada kode sumber di cabang main",
+    "- [ ] Dokumentasi dan hasil analisis: masih templat",
+    "- [ ] Dokumentasi pengembangan: masih templat",
+    "- [ ] Dokumentasi Pengujian: masih templat",
+    "- [ ] Petunjuk Instalasi: masih templat",
+    "- [ ] Petunjuk Penggunaan: masih templat",
+    "- [ ] Dokumentasi API: masih templat",
+])
+
+
 @pytest.fixture
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
@@ -63,15 +75,7 @@ def test_untouched_templates_are_refused(host: GitLabCodeHost, fake: FakeGitLab,
     fake.install(rsps, DELIVERABLE_ROUTES)
     statuses = host.deliverables(provisioned(fake))
     assert not any(s.present for s in statuses)
-    assert checklist_note(statuses) == "\n".join([
-        "- [ ] Aplikasi: belum ada kode sumber di cabang main",
-        "- [ ] Dokumentasi dan hasil analisis: masih templat",
-        "- [ ] Dokumentasi pengembangan: masih templat",
-        "- [ ] Dokumentasi Pengujian: masih templat",
-        "- [ ] Petunjuk Instalasi: masih templat",
-        "- [ ] Petunjuk Penggunaan: masih templat",
-        "- [ ] Dokumentasi API: masih templat",
-    ])
+    assert checklist_note(statuses) == UNTOUCHED
     assert all(c.request.method == "GET" for c in rsps.calls)
 
 

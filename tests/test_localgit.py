@@ -27,6 +27,7 @@ from connector.localgit.parts import page_file
 from connector.workflow.automation import subproject_identifier
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.gitlab_stubs import sample_request
+from tests.test_gitlab_deliverables import UNTOUCHED
 from tests.workflow_driver import CaseDriver
 
 SLUG = "sistem-informasi-posyandu"
@@ -233,15 +234,7 @@ def push(repo_url: str, into: Path, files: dict[str, str | None], message: str) 
 def test_untouched_templates_are_refused(host: LocalGitCodeHost,
                                          project: ProvisionedProject) -> None:
     statuses = host.deliverables(project)
-    assert checklist_note(statuses) == "\n".join([
-        "- [ ] Aplikasi: belum ada kode sumber di cabang main",
-        "- [ ] Dokumentasi dan hasil analisis: masih templat",
-        "- [ ] Dokumentasi pengembangan: masih templat",
-        "- [ ] Dokumentasi Pengujian: masih templat",
-        "- [ ] Petunjuk Instalasi: masih templat",
-        "- [ ] Petunjuk Penggunaan: masih templat",
-        "- [ ] Dokumentasi API: masih templat",
-    ])
+    assert checklist_note(statuses) == UNTOUCHED
 
 
 def test_pushed_documents_and_code_are_read_from_both_main_branches(
