@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 from sqlalchemy import Engine, text
 
 from connector.bootstrap import Services, bootstrap
@@ -170,3 +171,10 @@ def engine(db_url: str) -> Iterator[Engine]:
     create_all(built)
     yield built
     built.dispose()
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    """GitLab (or any HTTP peer) under ``responses``; every registered call must be made."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

@@ -8,7 +8,6 @@ the others run a stateful fake (``tests.gitlab_stubs.FakeGitLab``) and assert th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,12 +46,6 @@ from tests.gitlab_stubs import (
 
 PATH = "sistem-informasi-posyandu"
 TOKEN = "glpat-service-token-0123456789"
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ Strict ``responses`` mocks (a stub never called fails the test) over the statefu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import responses
 from responses import matchers
@@ -30,12 +28,6 @@ Wiki ini milik proyek **Sistem Informasi Posyandu**.
 
 - [Analisis Kebutuhan](Analisis-Kebutuhan)
 """
-
-
-@pytest.fixture
-def rsps() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 @pytest.fixture
