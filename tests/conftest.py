@@ -148,6 +148,20 @@ def redmine_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redmine: A
 POSTGRES_URL = os.environ.get("SOP_TEST_POSTGRES_URL")
 
 
+@pytest.fixture(scope="session")
+def postgres_store_url() -> Iterator[str]:
+    """This test process's own database on the test PostgreSQL.
+
+    Under pytest-xdist every worker is a process of its own, so each gets a database of its own
+    and the workers never empty each other's tables.
+    """
+    from tests.postgres_server import fresh_database
+
+    assert POSTGRES_URL is not None
+    with fresh_database(POSTGRES_URL, "store") as url:
+        yield url
+
+
 @pytest.fixture(params=[
     "sqlite",
     pytest.param("postgresql", marks=pytest.mark.skipif(
@@ -157,8 +171,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The store's database: a file SQLite, and the test PostgreSQL when one is given."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    assert POSTGRES_URL is not None
-    return POSTGRES_URL
+    return str(request.getfixturevalue("postgres_store_url"))
 
 
 @pytest.fixture
