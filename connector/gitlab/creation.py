@@ -28,10 +28,11 @@ class ProjectRefused(RemoteRejected):
 
     def __init__(self, group: str, said: str, case_key: str) -> None:
         super().__init__(
-            f"GitLab menolak membuat proyek di grup {group}: {said}. Yang dapat dilakukan "
-            f"Kasi: buat proyeknya sendiri di GitLab dengan baris \"{MARKER_LINE}{case_key}\" "
-            "di deskripsinya (atau ubah nama aplikasi pada permohonan), lalu jalankan "
-            "`sop-connector provision CASE`; proyek itu akan dipakai dan dilengkapi.")
+            f"Langkah 8 belum dapat membuat proyek GitLab di grup {group}. GitLab menjawab: "
+            f"{said}. Yang dapat dilakukan Kasi: buat proyeknya sendiri di grup itu dengan "
+            f"baris \"{MARKER_LINE}{case_key}\" di deskripsinya, lalu minta operator "
+            "menjalankan ulang tugas yang gagal (`sop-connector jobs`, lalu "
+            "`sop-connector jobs replay ID`); proyek itu akan dipakai dan dilengkapi.")
         self.said = said
 
 
