@@ -112,3 +112,48 @@ def test_a_disabled_hook_shows_in_healthz(world: tuple[Any, ...]) -> None:
 
 def test_services_without_gitlab_have_no_code_host(services: Services) -> None:
     assert services.codehost is None
+
+
+def test_provision_re_enables_a_hook_gitlab_disabled(world: tuple[Any, ...]) -> None:
+    services, fake, _config, case_id = world
+    first = _provision(services, case_id)
+    [hook] = fake.hooks[fake.only_project()["id"]]
+    hook["alert_status"] = "disabled"  # GitLab gave up on it after 40 failures
+    fake.receiver_status = 401
+    assert _provision(services, case_id).created_parts == ("hook",)
+    assert hook["alert_status"] == "disabled" and check_hooks(services) != []
+    fake.receiver_status = 200
+    assert _provision(services, case_id).created_parts == ("hook",)
+    assert hook["alert_status"] == "executable"
+    assert services.codehost is not None and services.codehost.hooks_healthy(first)
+
+
+def test_doctor_re_enables_disabled_hooks_and_reports_the_result(
+        world: tuple[Any, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    from connector.cli.redmine_commands import _gitlab_problems
+
+    services, fake, config, case_id = world
+    _provision(services, case_id)
+    [hook] = fake.hooks[fake.only_project()["id"]]
+    hook["alert_status"] = "temporarily_disabled"
+    hook["disabled_until"] = "2999-01-01T00:00:00Z"
+    fake.receiver_status = 500
+    [problem] = _gitlab_problems(load_settings(config))
+    assert "a test delivery did not re-enable it" in problem.what
+    assert "sop-connector provision CASE" in problem.fix
+    fake.receiver_status = 204
+    assert _gitlab_problems(load_settings(config)) == []
+    assert (f"diperbaiki: webhook GitLab {GROUP}/si-puskesmas yang dinonaktifkan GitLab aktif "
+            "kembali setelah kiriman uji") in capsys.readouterr().out
+    assert check_hooks(services) == []
+
+
+def test_the_service_user_is_learned_from_the_token(world: tuple[Any, ...]) -> None:
+    from connector.gitlab.identity import service_username
+
+    services, fake, _config, case_id = world
+    assert services.settings.gitlab is not None
+    assert services.settings.gitlab.service_username == ""
+    assert service_username(services) == ""
+    _provision(services, case_id)
+    assert service_username(services) == fake.service_user["username"] == "sop-bot"
