@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import responses
 
+from connector.codehost import ProvisionedProject
 from connector.config.secret import Secret
 from connector.gitlab import PARTS, GitLabCodeHost
 from connector.gitlab.creation import ProjectRefused
@@ -19,10 +20,12 @@ from connector.gitlab.parts import Policy
 from connector.gitlab.protection import DEVELOPER, MAINTAINER, BranchRules, rules_of
 from tests.gitlab_stubs import (
     BASE,
+    DELIVERABLE_ROUTES,
     GROUP,
     PROVISION_ROUTES,
     READ_ROUTES,
     FakeGitLab,
+    hook_json,
     sample_request,
     url,
     valid_project_name,
@@ -146,3 +149,34 @@ def test_a_hook_gitlab_disabled_is_re_enabled_by_a_test_delivery(
         rsps.calls)
     assert (hook["alert_status"] == "executable") is enabled
     assert host().hooks_healthy(again) is enabled
+
+
+def test_lists_are_read_past_their_first_page(rsps: responses.RequestsMock) -> None:
+    """Our hook after 30 others (page 2 of ``per_page`` 20) is found: nothing is redone."""
+    fake = FakeGitLab()
+    fake.install(rsps, PROVISION_ROUTES)
+    result = host().provision(sample_request())
+    ours = fake.hooks[result.id].pop()
+    fake.hooks[result.id] += [hook_json(900 + n, result.id, f"https://lain.example/{n}",
+                                        events=["push_events"]) for n in range(30)]
+    fake.hooks[result.id].append(ours)
+    first = len(rsps.calls)
+    assert host().provision(sample_request()).created_parts == ()
+    assert writes(list(rsps.calls)[first:]) == []
+    pages = [c.request.url for c in list(rsps.calls)[first:] if "/hooks" in c.request.url]
+    assert len(pages) == 2 and "page=2" in pages[1]
+
+
+def test_the_tree_lists_directories_and_pages_and_the_gate_reads_past_them(
+        rsps: responses.RequestsMock) -> None:
+    fake = FakeGitLab()
+    project = fake.add_project("sistem-informasi-posyandu")
+    fake.commit(project["id"], "banyak berkas", {
+        **{f"docs/catatan/{n:02}.md": "x\n" for n in range(40)}, "web/index.php": "<?php\n"})
+    fake.install(rsps, DELIVERABLE_ROUTES)
+    provisioned = ProvisionedProject(project["id"], project["path_with_namespace"],
+                                     project["web_url"], project["web_url"] + "/-/wikis/home")
+    [application, *_] = host().deliverables(provisioned)
+    assert application.present and application.where == "web/index.php"
+    trees = [c.request.url for c in rsps.calls if "/repository/tree" in c.request.url]
+    assert len(trees) == 3  # 40 files, 2 directories, web/ and its file: three pages

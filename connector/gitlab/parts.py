@@ -10,18 +10,17 @@ rules it has, and a member keeps a higher role than ours.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
-from typing import Any
 
 import gitlab
 from gitlab.v4.objects import Project
 
 from connector.codehost import ProjectRequest
 from connector.errors import RemoteRejected
-from connector.gitlab import protection
+from connector.gitlab import hooks, protection
 from connector.gitlab.client import found
 from connector.gitlab.protection import BranchRules
 from connector.gitlab.seeds import (
@@ -36,13 +35,10 @@ from connector.gitlab.seeds import (
 )
 
 Todo = tuple[str, Callable[[], object]]
-TEST_TRIGGER = "push_events"  # Project webhooks API, "Trigger a test project webhook"
 DEVELOPER, MAINTAINER = 30, 40  # GitLab access levels (Members API, Protected branches API)
 ROLE = {DEVELOPER: "Developer", MAINTAINER: "Maintainer"}
-HOOK_EVENTS = ("push_events", "merge_requests_events", "wiki_page_events", "pipeline_events",
-               "tag_push_events", "releases_events")
 COMMIT_MESSAGE = "Berkas awal proyek (SOP langkah 8, kasus {case_key})"
-__all__ = ["BRANCH", "Policy", "fresh_plan", "hook_enabled", "milestone_todo", "todo"]
+__all__ = ["BRANCH", "Policy", "fresh_plan", "milestone_todo", "todo"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ def todo(part: str, gl: gitlab.Gitlab, project: Project, request: ProjectRequest
     if part == "protection":
         return protection.todo(project, BRANCH, policy.branch)
     if part == "hook":
-        return _hook(project, request, policy)
+        return hooks.todo(project, request, policy.signed_webhooks)
     if part == "milestone":
         return milestone_todo(project, request.milestone_title, request.milestone_due)
     if part == "members":
@@ -175,57 +171,6 @@ def milestone_todo(project: Project, title: str, due: date | None) -> list[Todo]
         milestone.save()
 
     return [(f"Ubah jatuh tempo milestone {title!r} menjadi {tanggal(due)}", move)]
-
-
-def _hook(project: Project, request: ProjectRequest, policy: Policy) -> list[Todo]:
-    """Our hook is known by its URL: GitLab never returns a hook's token.
-
-    The secret always goes in ``token``, which every GitLab sends back as ``X-Gitlab-Token``.
-    With ``signed_webhooks`` a ``whsec_`` secret also goes in ``signing_token`` (GitLab 19
-    signs deliveries with it where signed webhooks are enabled, and ignores it elsewhere). A
-    hook GitLab disabled after failures is re-enabled by a successful test delivery (16.11+).
-    """
-    secret = request.hook_token.reveal()
-    signing = {"signing_token": secret} if policy.signed_webhooks and \
-        secret.startswith("whsec_") else {}
-    body: dict[str, Any] = {"url": request.hook_url, "token": secret, **signing,
-                            **dict.fromkeys(HOOK_EVENTS, True), "enable_ssl_verification": True}
-    ours = [h for h in project.hooks.list(get_all=True) if h.url == request.hook_url]
-    if not ours:
-        return [(f"Pasang webhook ke {request.hook_url}", lambda: project.hooks.create(body))]
-    todos: list[Todo] = []
-    if not all(getattr(ours[0], event, False) for event in HOOK_EVENTS):
-        todos.append((f"Lengkapi event webhook {request.hook_url}",
-                      lambda: project.hooks.update(ours[0].id, body)))
-    if not hook_enabled(ours[0].attributes):
-        todos.append((f"Aktifkan kembali webhook {request.hook_url} dengan kiriman uji",
-                      partial(reenable, project, int(ours[0].id))))
-    return todos
-
-
-def reenable(project: Project, hook_id: int) -> bool:
-    """Send a test delivery (``POST /projects/:id/hooks/:hook_id/test/:trigger``), re-read it.
-
-    GitLab re-enables a disabled hook when its test delivery succeeds; a failed one
-    (our service down, or refusing) leaves it disabled, which the caller reports.
-    """
-    try:
-        project.hooks.get(hook_id, lazy=True).test(TEST_TRIGGER)
-    except gitlab.exceptions.GitlabHookTestError as exc:
-        if exc.response_code in (404, 405):
-            raise  # a GitLab before 16.11 has no test endpoint: say so
-    return hook_enabled(project.hooks.get(hook_id).attributes)
-
-
-def hook_enabled(hook: Mapping[str, Any], *, now: datetime | None = None) -> bool:
-    """False when GitLab has disabled a hook after failures (``alert_status``, 15.x+)."""
-    if hook.get("alert_status", "executable") != "executable":
-        return False
-    until = hook.get("disabled_until")
-    if not until:
-        return True
-    when = datetime.fromisoformat(str(until).replace("Z", "+00:00"))
-    return when <= (now or datetime.now(UTC))
 
 
 def _files_line(paths: list[str]) -> str:

@@ -20,7 +20,7 @@ from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedPro
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
-from connector.gitlab import creation, deliverables, parts, wiki_links
+from connector.gitlab import creation, deliverables, hooks, parts, wiki_links
 from connector.gitlab.client import connect, found, translated_errors
 from connector.gitlab.naming import (
     candidate_paths,
@@ -91,9 +91,9 @@ class GitLabCodeHost:
     def hooks_healthy(self, project: ProvisionedProject) -> bool:
         """Our hook exists and GitLab has not auto-disabled it (``alert_status``)."""
         with translated_errors(f"reading the hooks of {project.path_with_namespace}"):
-            hooks = self._lazy(project).hooks.list(get_all=True)
-        ours = [h for h in hooks if project.hook_url in (None, h.url)]
-        return bool(ours) and all(parts.hook_enabled(h.attributes) for h in ours)
+            listed = self._lazy(project).hooks.list(get_all=True)
+        ours = [h for h in listed if project.hook_url in (None, h.url)]
+        return bool(ours) and all(hooks.hook_enabled(h.attributes) for h in ours)
 
     def service_username(self) -> str:
         """The username of the token's user (``GET /user``)."""
@@ -106,10 +106,10 @@ class GitLabCodeHost:
         """Re-enable our disabled hooks with a test delivery; True when all are enabled now."""
         with translated_errors(f"re-enabling the hooks of {project.path_with_namespace}"):
             lazy = self._lazy(project)
-            hooks = lazy.hooks.list(get_all=True)
-            ours = [h for h in hooks if project.hook_url in (None, h.url)]
-            return bool(ours) and all(parts.hook_enabled(h.attributes)
-                                      or parts.reenable(lazy, int(h.id)) for h in ours)
+            ours = [h for h in lazy.hooks.list(get_all=True)
+                    if project.hook_url in (None, h.url)]
+            return bool(ours) and all(hooks.hook_enabled(h.attributes)
+                                      or hooks.reenable(lazy, int(h.id)) for h in ours)
 
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Add ``- [title](url)`` under "## Dokumen" on the wiki's home page, unless there."""

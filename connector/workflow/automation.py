@@ -135,6 +135,7 @@ def check_hooks(services: Services, *, repaired: list[str] | None = None) -> lis
 
     if services.codehost is None:
         return []
+    learn_service_username(services)  # for projects provisioned before it was learned
     with services.engine.connect() as conn:
         ids = conn.execute(select(case_projects.c.case_id).join(
             case_rows, case_rows.c.id == case_projects.c.case_id).where(
