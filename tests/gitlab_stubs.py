@@ -416,6 +416,7 @@ def _projects_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Ma
 
 
 def _project_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id`` with the URL-encoded path (Projects API, "Get a single project")."""
     path = unquote(m.group(1))
     for project in fake.projects.values():
         if project["path_with_namespace"] == path:
@@ -424,6 +425,7 @@ def _project_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Matc
 
 
 def _group_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /groups/:id`` (Groups API, "Get a single group"); 404 ``Group Not Found``."""
     return _ok(group_json()) if unquote(m.group(1)) == GROUP else not_found("Group")
 
 
@@ -454,18 +456,22 @@ def _project_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 
 def _file_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/repository/files/:file_path?ref=`` (Repository files API)."""
     assert query_of(request) == {"ref": "main"}
     found = fake.repos[int(m.group(1))].files.get(unquote(m.group(2)))
     return _ok(file_json(unquote(m.group(2)), *found)) if found else not_found("File")
 
 
 def _commit_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/repository/commits/:sha`` (Commits API, "Get a single commit")."""
     commit = fake.repos[int(m.group(1))].commits.get(m.group(2))
     return _ok(commit) if commit else not_found("Commit")
 
 
 def _commit_create(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/repository/commits`` (Commits API, "Create a commit with
+    multiple files and actions")."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"branch", "commit_message", "actions"} and data["branch"] == "main"
     files, changed = fake.repos[pid].files, {}
@@ -489,6 +495,7 @@ def _commit_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _protected_get(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/protected_branches/:name`` (Protected branches API)."""
     found = fake.protected[int(m.group(1))].get(unquote(m.group(2)))
     return _ok(found) if found else not_found("Protected branch")
 
@@ -539,6 +546,7 @@ def _wikis_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match
 
 
 def _wiki_create(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/wikis`` (Project wikis API, "Create a new wiki page")."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"title", "content", "format"} and data["format"] == "markdown"
     if data["title"] in fake.wikis[pid]:
@@ -595,6 +603,7 @@ def _current_user(fake: FakeGitLab, request: requests.PreparedRequest,
 
 
 def _member_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/members/all/:user_id`` (Members API): direct or inherited."""
     uid = int(m.group(2))
     member = fake.members[int(m.group(1))].get(uid) or fake.inherited.get(uid)
     return _ok(member) if member else not_found("Member")
@@ -602,6 +611,7 @@ def _member_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match
 
 def _member_create(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/members`` (Members API, "Add a member"); 409 if a member."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"user_id", "access_level"}
     if data["user_id"] in fake.members[pid]:
@@ -614,6 +624,7 @@ def _member_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _member_update(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/members/:user_id`` (Members API): direct members only, else 404."""
     member = fake.members[int(m.group(1))].get(int(m.group(2)))
     if member is None:  # only direct members can be edited
         return not_found("Member")
@@ -631,6 +642,7 @@ def _milestones_list(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _milestone_create(fake: FakeGitLab, request: requests.PreparedRequest,
                       m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/milestones`` (Milestones API, "Create new milestone")."""
     pid, data = int(m.group(1)), body_of(request)
     if any(x["title"] == data["title"] for x in fake.milestones[pid]):
         return _bad(400, "Milestone title has already been taken")
@@ -642,6 +654,7 @@ def _milestone_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _milestone_update(fake: FakeGitLab, request: requests.PreparedRequest,
                       m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/milestones/:milestone_id`` (Milestones API): the ``id``."""
     pid, mid = int(m.group(1)), int(m.group(2))
     milestone = next((x for x in fake.milestones[pid] if x["id"] == mid), None)
     if milestone is None:  # the URL takes the milestone's id, not its iid
