@@ -157,3 +157,30 @@ def test_the_service_user_is_learned_from_the_token(world: tuple[Any, ...]) -> N
     assert service_username(services) == ""
     _provision(services, case_id)
     assert service_username(services) == fake.service_user["username"] == "sop-bot"
+
+
+def test_a_project_gitlab_refuses_is_explained_on_step_8s_issue(
+        world: tuple[Any, ...]) -> None:
+    """GitLab refuses every name and path: the note says what GitLab said and what to do."""
+    from connector.gitlab.creation import ProjectRefused
+    from connector.tracker import IssueDraft
+    from connector.workflow import sync
+    from tests.gitlab_stubs import API
+
+    services, fake, _config, case_id = world
+    case = cases.get_case(services.engine, case_id)
+    assert case is not None
+    step = services.tracker.open_issue(IssueDraft(
+        key="DINKES:7/2026#8", kind="step", subject="[08] Buat proyek", description="",
+        status="In Progress"))
+    refusal = {"message": {"name": ["is reserved by the administrator"]}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.post(f"{API}/projects", status=400, json=refusal)  # Projects API, a refusal
+        fake.install(rsps, ["projects.list", "project.get", "group.get", "user.get"])
+        with services.engine.connect() as conn:
+            view = case_view(conn, case, services.calendar)
+        with pytest.raises(ProjectRefused):
+            sync._provision(services, case, view, step)
+    [note] = services.tracker.issues[step.id].notes
+    assert "GitLab menjawab: name is reserved by the administrator" in note
+    assert "Kunci SOP: DINKES:7/2026" in note and "sop-connector jobs replay" in note
