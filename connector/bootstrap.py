@@ -59,9 +59,15 @@ def codehost_for(settings: Settings) -> CodeHost | None:
     gitlab, local = settings.gitlab, settings.local_git
     if gitlab is not None and gitlab.token is not None:
         from connector.gitlab import GitLabCodeHost
+        from connector.gitlab.parts import Policy
+        from connector.gitlab.protection import LEVEL_NAMES, BranchRules
 
+        rules = BranchRules(push=LEVEL_NAMES[gitlab.push_access_level],
+                            merge=LEVEL_NAMES[gitlab.merge_access_level],
+                            allow_force_push=gitlab.allow_force_push)
         return GitLabCodeHost(gitlab.url, gitlab.token, gitlab.group,
-                              timeout=gitlab.timeout_seconds, ssl_verify=gitlab.verify_tls)
+                              timeout=gitlab.timeout_seconds, ssl_verify=gitlab.verify_tls,
+                              policy=Policy(rules, gitlab.signed_webhooks))
     if local is not None:
         from connector.localgit import Author, LocalGitCodeHost
 

@@ -55,6 +55,7 @@ class DeliverableStatus:
     present: bool
     where: str | None
     reason: str
+    url: str | None = None  # the web page of ``where`` (wiki page or file), when the host has one
 
 
 class CodeHost(Protocol):
@@ -75,6 +76,9 @@ class CodeHost(Protocol):
 
     def hooks_healthy(self, project: ProvisionedProject) -> bool:
         """False when our hook is missing or the host has disabled it after failures."""
+
+    def repair_hooks(self, project: ProvisionedProject) -> bool:
+        """Re-enable a hook the host disabled (GitLab: a test delivery); True when healthy."""
 
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Add a link line to the wiki's home page (Beranda) unless one with that URL is there."""

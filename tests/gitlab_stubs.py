@@ -5,8 +5,18 @@ Groups, Repository files, Commits, Protected branches, Wikis, Users, Project mem
 Milestones, Project webhooks, Repositories tree), changing only ids, names and content.
 ``FakeGitLab`` keeps state behind those payloads so that tests can run provisioning several
 times, crash it, and assert the end state; it answers errors as GitLab documents them (404
-for a missing object, 400 for an empty commit or a file that already exists, 409 for a
-member or protected branch that already exists).
+``{"message": "404 Project Not Found"}`` for a missing object, 400 ``{"message": {field:
+[...]}}`` for a refused attribute, 400 for an empty commit or a file that already exists, 409
+for a member or protected branch that already exists).
+
+What real GitLab does and a naive stub would not, modelled here: project names checked
+against ``project_name_regex`` and paths against ``project_path_regex``; a new project's
+default branch already protected as ``default_branch_protection`` says (0 to 4); every list
+paginated (``per_page`` default 20, max 100, ``x-next-page`` and ``link`` headers); the
+repository tree listing directories as ``type: tree``; milestone ``iid`` distinct from
+``id``; ``signing_token`` ignored unless signed webhooks are enabled; a disabled hook
+re-enabled by a successful test delivery; and a delivery recorded in ``deliveries`` for
+each write made while a hook is installed, by the token's user.
 """
 
 from __future__ import annotations
@@ -16,11 +26,12 @@ import hashlib
 import itertools
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 import responses
@@ -124,15 +135,31 @@ def commit_json(sha: str, message: str, parent_ids: list[str]) -> Json:
             "stats": {"additions": 1, "deletions": 0, "total": 1}, "status": None}
 
 
-def protected_branch_json(name: str, push: int, merge: int) -> Json:
-    """``GET /projects/:id/protected_branches/:name`` example."""
-    levels = {30: "Developers + Maintainers", 40: "Maintainers"}
-    return {"id": 100, "name": name,
-            "push_access_levels": [{"id": 1001, "access_level": push,
-                                    "access_level_description": levels[push]}],
-            "merge_access_levels": [{"id": 2001, "access_level": merge,
-                                     "access_level_description": levels[merge]}],
-            "allow_force_push": False, "code_owner_approval_required": False}
+LEVEL_TEXT = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers",
+              60: "Admins"}
+
+
+def protected_branch_json(name: str, push: int, merge: int, *, force: bool = False,
+                          bid: int = 100) -> Json:
+    """``GET /projects/:id/protected_branches/:name`` example (Protected branches API,
+    "Get a single protected branch or wildcard protected branch")."""
+    def levels(level: int, first: int) -> list[Json]:
+        return [{"id": first, "access_level": level,
+                 "access_level_description": LEVEL_TEXT[level], "user_id": None,
+                 "group_id": None, "deploy_key_id": None}]
+    return {"id": bid, "name": name, "push_access_levels": levels(push, bid * 10 + 1),
+            "merge_access_levels": levels(merge, bid * 10 + 2),
+            "unprotect_access_levels": [], "allow_force_push": force,
+            "code_owner_approval_required": False, "inherited": False}
+
+
+#: ``default_branch_protection`` (Settings API; "Default branch protection" of the branches
+#: documentation): 0 not protected; 1 partially protected (Developers and Maintainers push,
+#: Maintainers merge); 2 fully protected (Maintainers push and merge; GitLab's default);
+#: 3 protected against pushes (Maintainers push, Developers merge); 4 fully protected after
+#: the initial push (as 2 once the initial push is done). Value: (push, merge) or None.
+DEFAULT_PROTECTION: dict[int, tuple[int, int] | None] = {
+    0: None, 1: (30, 40), 2: (40, 40), 3: (40, 30), 4: (40, 40)}
 
 
 def wiki_json(title: str, content: str | None) -> Json:
@@ -154,11 +181,13 @@ def member_json(uid: int, username: str, level: int) -> Json:
             "expires_at": None, "membership_state": "active"}
 
 
-def milestone_json(mid: int, pid: int, title: str, due: str | None) -> Json:
-    """``GET /projects/:id/milestones`` item example."""
-    return {"id": mid, "iid": mid, "project_id": pid, "title": title, "description": "",
+def milestone_json(mid: int, pid: int, title: str, due: str | None, *, iid: int = 1) -> Json:
+    """``GET /projects/:id/milestones`` item example: ``iid`` is the project's own number,
+    ``id`` the instance-wide one that ``PUT /projects/:id/milestones/:milestone_id`` takes."""
+    return {"id": mid, "iid": iid, "project_id": pid, "title": title, "description": "",
             "due_date": due, "start_date": None, "state": "active", "updated_at": CREATED,
-            "created_at": CREATED, "expired": False, "web_url": f"{BASE}/-/milestones/{mid}"}
+            "created_at": CREATED, "expired": False,
+            "web_url": f"{BASE}/{GROUP}/-/milestones/{iid}"}
 
 
 HOOK_EVENTS = ("push_events", "tag_push_events", "merge_requests_events", "wiki_page_events",
@@ -178,6 +207,86 @@ def hook_json(hid: int, pid: int, hook_url: str, *, events: Iterable[str] = (),
             "enable_ssl_verification": True, "alert_status": alert_status,
             "disabled_until": disabled_until, "url_variables": [], "created_at": CREATED,
             "custom_webhook_template": "", "custom_headers": []}
+
+
+PAYLOADS = __import__("pathlib").Path(__file__).parent / "payloads"
+
+
+def _payload(name: str) -> Json:
+    return dict(json.loads((PAYLOADS / f"gitlab__{name}.json").read_text("utf-8")))
+
+
+def push_event(project: Json, before: str | None, sha: str, message: str, user: Json) -> Json:
+    """The "Push events" payload of the Webhook events documentation, for our commit."""
+    body = _payload("push_hook")
+    body.update(before=before or "0" * 40, after=sha, checkout_sha=sha, ref="refs/heads/main",
+                user_id=user["id"], user_name=user["name"], user_username=user["username"],
+                project_id=project["id"], total_commits_count=1)
+    body["project"] = {**body["project"], "id": project["id"], "default_branch": "main",
+                       "path_with_namespace": project["path_with_namespace"]}
+    body["commits"] = [{**body["commits"][0], "id": sha, "message": message,
+                        "title": message.splitlines()[0]}]
+    return body
+
+
+def wiki_event(project: Json, page: Json, action: str, user: Json) -> Json:
+    """The "Wiki page events" payload of the Webhook events documentation."""
+    body = _payload("wiki_page_hook")
+    body["user"] = {**body["user"], "id": user["id"], "username": user["username"],
+                    "name": user["name"]}
+    body["project"] = {**body["project"], "id": project["id"]}
+    body["object_attributes"] = {**body["object_attributes"], "title": page["title"],
+                                 "slug": page["slug"], "action": action,
+                                 "content": page.get("content", "")}
+    return body
+
+
+NAME_RULE = ("can contain only letters, digits, emoji, '_', '.', '+', dashes, or spaces. "
+             "It must start with a letter, digit, emoji, or '_'.")
+PATH_RULE = ("can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', "
+             "end in '.git' or end in '.atom'")
+
+
+def valid_project_name(name: str) -> bool:
+    """``Gitlab::Regex.project_name_regex``: ``\\A[\\p{Alnum}\\u{00A9}-\\u{1f9ff}_]
+    [\\p{Alnum}\\p{Pd}\\u{002B}\\u{00A9}-\\u{1f9ff}_\\. ]*\\z`` (Projects API "name")."""
+    def first(ch: str) -> bool:
+        return ch.isalnum() or ch == "_" or 0xA9 <= ord(ch) <= 0x1F9FF
+    return bool(name) and first(name[0]) and all(
+        first(ch) or ch in "+. " or unicodedata.category(ch) == "Pd" for ch in name[1:])
+
+
+def valid_project_path(path: str) -> bool:
+    """``Gitlab::PathRegex.project_path_format_regex`` (Projects API "path")."""
+    return bool(re.fullmatch(r"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*", path)) and not path.endswith(
+        (".git", ".atom"))
+
+
+def paginated(request: requests.PreparedRequest, items: list[Any]) -> Reply:
+    """One page of ``items`` with GitLab's pagination headers (REST API, "Pagination").
+
+    ``per_page`` defaults to 20 and is at most 100; ``x-next-page`` is empty on the last
+    page, and ``link`` carries ``rel="next"`` (python-gitlab follows it) and ``first/last``.
+    """
+    query = query_of(request)
+    per_page = min(max(int(query.get("per_page", 20)), 1), 100)
+    page = max(int(query.get("page", 1)), 1)
+    pages = max(1, -(-len(items) // per_page))
+    chunk = items[(page - 1) * per_page: page * per_page]
+    parts = urlsplit(str(request.url))
+
+    def link(n: int) -> str:
+        q = {k: v for k, v in parse_qs(parts.query).items()} | {"page": [str(n)],
+                                                               "per_page": [str(per_page)]}
+        return urlunsplit(parts._replace(query=urlencode(q, doseq=True)))
+
+    links = [f'<{link(page + 1)}>; rel="next"'] if page < pages else []
+    links += [f'<{link(1)}>; rel="first"', f'<{link(pages)}>; rel="last"']
+    headers = {**JSON_HEADERS, "x-page": str(page), "x-per-page": str(per_page),
+               "x-next-page": str(page + 1) if page < pages else "",
+               "x-prev-page": str(page - 1) if page > 1 else "", "x-total": str(len(items)),
+               "x-total-pages": str(pages), "link": ", ".join(links)}
+    return 200, headers, json.dumps(chunk)
 
 
 def not_found(what: str) -> tuple[int, dict[str, str], str]:
@@ -212,7 +321,16 @@ class Repo:
 class FakeGitLab:
     """GitLab's state behind the documented endpoints, served through ``responses``."""
 
-    def __init__(self, *, users: Iterable[str] = ("dev1", "kasi")) -> None:
+    def __init__(self, *, users: Iterable[str] = ("dev1", "kasi"),
+                 default_branch_protection: int = 2, signed_webhooks: bool = False,
+                 service_user: str = "sop-bot") -> None:
+        assert default_branch_protection in DEFAULT_PROTECTION
+        self.default_branch_protection = default_branch_protection
+        self.signed_webhooks = signed_webhooks  # does this GitLab know ``signing_token``?
+        self.service_user = user_json(3, service_user)  # the token's user (``GET /user``)
+        #: What a test delivery to a hook's URL answers (HTTP status); 200 re-enables it.
+        self.receiver_status = 200
+        self.deliveries: list[tuple[int, str, Json]] = []  # (hook id, X-Gitlab-Event, body)
         self.projects: dict[int, Json] = {}
         self.repos: dict[int, Repo] = {}
         self.protected: dict[int, dict[str, Json]] = {}
@@ -233,11 +351,21 @@ class FakeGitLab:
         pid = next(self._ids)
         self.projects[pid] = project_json(pid, path, description=description, topics=topics)
         self.repos[pid] = Repo()
-        self.commit(pid, "Initial commit", {"README.md": readme})
         for store in (self.protected, self.wikis, self.members):
             store[pid] = {}
         self.milestones[pid], self.hooks[pid] = [], []
+        self.commit(pid, "Initial commit", {"README.md": readme})
+        rules = DEFAULT_PROTECTION[self.default_branch_protection]
+        if rules is not None:  # GitLab protects the default branch of a new project itself
+            self.protected[pid]["main"] = protected_branch_json("main", *rules, bid=pid)
         return self.projects[pid]
+
+    def deliver(self, pid: int, event: str, body: Json) -> None:
+        """Record what GitLab would send each enabled hook of ``pid`` listening to it."""
+        flag = {"Push Hook": "push_events", "Wiki Page Hook": "wiki_page_events"}[event]
+        for hook in self.hooks.get(pid, []):
+            if hook.get(flag) and hook["alert_status"] == "executable":
+                self.deliveries.append((hook["id"], event, body))
 
     def commit(self, pid: int, message: str, files: dict[str, str]) -> str:
         """Write ``files`` to ``main`` in one commit, as a push would."""
@@ -282,11 +410,13 @@ def query_of(request: requests.PreparedRequest) -> dict[str, str]:
 
 
 def _projects_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects?topic=`` (Projects API, "List all projects"), paginated."""
     topic = query_of(request).get("topic")
-    return _ok([p for p in fake.projects.values() if topic in p["topics"]])
+    return paginated(request, [p for p in fake.projects.values() if topic in p["topics"]])
 
 
 def _project_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id`` with the URL-encoded path (Projects API, "Get a single project")."""
     path = unquote(m.group(1))
     for project in fake.projects.values():
         if project["path_with_namespace"] == path:
@@ -295,18 +425,29 @@ def _project_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Matc
 
 
 def _group_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /groups/:id`` (Groups API, "Get a single group"); 404 ``Group Not Found``."""
     return _ok(group_json()) if unquote(m.group(1)) == GROUP else not_found("Group")
 
 
 def _project_create(fake: FakeGitLab, request: requests.PreparedRequest,
                     m: re.Match[str]) -> Reply:
+    """``POST /projects`` (Projects API, "Create a project"): every refused attribute is
+    named in ``{"message": {field: [...]}}`` with status 400, as GitLab's validation does."""
     data = body_of(request)
     assert data["namespace_id"] == GROUP_ID
+    assert data.get("initialize_with_readme") is True  # else default_branch has no effect
     taken = [p for p in fake.projects.values() if p["namespace"]["id"] == GROUP_ID]
-    if any(p["path"] == data["path"] for p in taken):
-        return _bad(400, {"path": ["has already been taken"]})
-    if any(p["name"] == data["name"] for p in taken):
-        return _bad(400, {"name": ["has already been taken"]})
+    errors: dict[str, list[str]] = {}
+    if not valid_project_name(data["name"]):
+        errors.setdefault("name", []).append(NAME_RULE)
+    elif any(p["name"] == data["name"] for p in taken):
+        errors.setdefault("name", []).append("has already been taken")
+    if not valid_project_path(data["path"]):
+        errors.setdefault("path", []).append(PATH_RULE)
+    elif any(p["path"] == data["path"] for p in taken):
+        errors.setdefault("path", []).append("has already been taken")
+    if errors:
+        return _bad(400, errors)
     project = fake.add_project(data["path"], description=data.get("description", ""),
                                topics=data.get("topics", []),
                                readme=f"# {data['name']}\n\n## Getting started\n")
@@ -315,18 +456,22 @@ def _project_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 
 def _file_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/repository/files/:file_path?ref=`` (Repository files API)."""
     assert query_of(request) == {"ref": "main"}
     found = fake.repos[int(m.group(1))].files.get(unquote(m.group(2)))
     return _ok(file_json(unquote(m.group(2)), *found)) if found else not_found("File")
 
 
 def _commit_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/repository/commits/:sha`` (Commits API, "Get a single commit")."""
     commit = fake.repos[int(m.group(1))].commits.get(m.group(2))
     return _ok(commit) if commit else not_found("Commit")
 
 
 def _commit_create(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/repository/commits`` (Commits API, "Create a commit with
+    multiple files and actions")."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"branch", "commit_message", "actions"} and data["branch"] == "main"
     files, changed = fake.repos[pid].files, {}
@@ -341,39 +486,75 @@ def _commit_create(fake: FakeGitLab, request: requests.PreparedRequest,
             changed[path] = action["content"]
     if not changed:
         return _bad(400, "Empty commit: nothing changed")  # as GitLab answers identical content
+    before = fake.repos[pid].head
     sha = fake.commit(pid, data["commit_message"], dict(changed))
+    fake.deliver(pid, "Push Hook", push_event(fake.projects[pid], before, sha,
+                                              data["commit_message"], fake.service_user))
     return _ok(fake.repos[pid].commits[sha], 201)
 
 
 def _protected_get(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/protected_branches/:name`` (Protected branches API)."""
     found = fake.protected[int(m.group(1))].get(unquote(m.group(2)))
     return _ok(found) if found else not_found("Protected branch")
 
 
 def _protected_create(fake: FakeGitLab, request: requests.PreparedRequest,
                       m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/protected_branches`` ("Protect repository branches"): 409 when
+    the branch is protected already; levels default to Maintainer (40)."""
     pid, data = int(m.group(1)), body_of(request)
+    assert set(data) <= {"name", "push_access_level", "merge_access_level",
+                         "allow_force_push"}, data  # allowed_to_* lists are Premium
     if data["name"] in fake.protected[pid]:
         return _bad(409, f"Protected branch '{data['name']}' already exists")
-    branch = protected_branch_json(data["name"], data["push_access_level"],
-                                   data["merge_access_level"])
+    branch = protected_branch_json(data["name"], data.get("push_access_level", 40),
+                                   data.get("merge_access_level", 40),
+                                   force=bool(data.get("allow_force_push", False)),
+                                   bid=next(fake._ids))
     fake.protected[pid][data["name"]] = branch
     return _ok(branch, 201)
 
 
+def _protected_delete(fake: FakeGitLab, request: requests.PreparedRequest,
+                      m: re.Match[str]) -> Reply:
+    """``DELETE /projects/:id/protected_branches/:name`` ("Unprotect repository branches")."""
+    if fake.protected[int(m.group(1))].pop(unquote(m.group(2)), None) is None:
+        return not_found("Protected branch")
+    return 204, {}, ""
+
+
+def _protected_update(fake: FakeGitLab, request: requests.PreparedRequest,
+                      m: re.Match[str]) -> Reply:
+    """``PATCH /projects/:id/protected_branches/:name`` ("Update a protected branch"): on
+    the Free tier only ``allow_force_push`` and ``code_owner_approval_required`` apply."""
+    branch = fake.protected[int(m.group(1))].get(unquote(m.group(2)))
+    if branch is None:
+        return not_found("Protected branch")
+    data = body_of(request)
+    assert set(data) <= {"allow_force_push", "name"}, data
+    branch["allow_force_push"] = bool(data.get("allow_force_push", branch["allow_force_push"]))
+    return _ok(branch)
+
+
 def _wikis_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/wikis`` (Project wikis API, "List wiki pages"): not paginated."""
     with_content = query_of(request).get("with_content") == "1"
     return _ok([wiki_json(p["title"], p["content"] if with_content else None)
                 for p in fake.wikis[int(m.group(1))].values()])
 
 
 def _wiki_create(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/wikis`` (Project wikis API, "Create a new wiki page")."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"title", "content", "format"} and data["format"] == "markdown"
     if data["title"] in fake.wikis[pid]:
         return _bad(400, "Duplicate page: A page with that title already exists")
     fake.wikis[pid][data["title"]] = wiki_json(data["title"], data["content"])
+    fake.deliver(pid, "Wiki Page Hook", wiki_event(fake.projects[pid],
+                                                   fake.wikis[pid][data["title"]], "create",
+                                                   fake.service_user))
     return _ok(fake.wikis[pid][data["title"]], 201)
 
 
@@ -403,15 +584,26 @@ def _wiki_update(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Matc
     del fake.wikis[pid][page["title"]]
     fake.wikis[pid][title] = {**wiki_json(title, data.get("content", page["content"])),
                               "format": data.get("format", page["format"])}
+    fake.deliver(pid, "Wiki Page Hook", wiki_event(fake.projects[pid], fake.wikis[pid][title],
+                                                   "update", fake.service_user))
     return _ok(fake.wikis[pid][title])
 
 
 def _users_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /users?username=`` (Users API, "List users"): case-insensitive, paginated."""
     name = query_of(request)["username"].lower()
-    return _ok([u for u in fake.users.values() if u["username"].lower() == name])
+    return paginated(request, [u for u in fake.users.values() if u["username"].lower() == name])
+
+
+def _current_user(fake: FakeGitLab, request: requests.PreparedRequest,
+                  m: re.Match[str]) -> Reply:
+    """``GET /user`` (Users API, "Get the current user"): the token's own user."""
+    return _ok({**fake.service_user, "email": "sop@example.go.id", "bot": False,
+                "is_admin": False, "can_create_project": True})
 
 
 def _member_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/members/all/:user_id`` (Members API): direct or inherited."""
     uid = int(m.group(2))
     member = fake.members[int(m.group(1))].get(uid) or fake.inherited.get(uid)
     return _ok(member) if member else not_found("Member")
@@ -419,6 +611,7 @@ def _member_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match
 
 def _member_create(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/members`` (Members API, "Add a member"); 409 if a member."""
     pid, data = int(m.group(1)), body_of(request)
     assert set(data) == {"user_id", "access_level"}
     if data["user_id"] in fake.members[pid]:
@@ -431,6 +624,7 @@ def _member_create(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _member_update(fake: FakeGitLab, request: requests.PreparedRequest,
                    m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/members/:user_id`` (Members API): direct members only, else 404."""
     member = fake.members[int(m.group(1))].get(int(m.group(2)))
     if member is None:  # only direct members can be edited
         return not_found("Member")
@@ -440,57 +634,109 @@ def _member_update(fake: FakeGitLab, request: requests.PreparedRequest,
 
 def _milestones_list(fake: FakeGitLab, request: requests.PreparedRequest,
                      m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/milestones`` (Milestones API, "List project milestones"), paginated."""
     title = query_of(request).get("title")
-    return _ok([x for x in fake.milestones[int(m.group(1))] if title in (None, x["title"])])
+    return paginated(request, [x for x in fake.milestones[int(m.group(1))]
+                               if title in (None, x["title"])])
 
 
 def _milestone_create(fake: FakeGitLab, request: requests.PreparedRequest,
                       m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/milestones`` (Milestones API, "Create new milestone")."""
     pid, data = int(m.group(1)), body_of(request)
     if any(x["title"] == data["title"] for x in fake.milestones[pid]):
         return _bad(400, "Milestone title has already been taken")
-    milestone = milestone_json(next(fake._ids), pid, data["title"], data.get("due_date"))
+    milestone = milestone_json(next(fake._ids), pid, data["title"], data.get("due_date"),
+                               iid=len(fake.milestones[pid]) + 1)
     fake.milestones[pid].append(milestone)
     return _ok(milestone, 201)
 
 
 def _milestone_update(fake: FakeGitLab, request: requests.PreparedRequest,
                       m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/milestones/:milestone_id`` (Milestones API): the ``id``."""
     pid, mid = int(m.group(1)), int(m.group(2))
-    milestone = next(x for x in fake.milestones[pid] if x["id"] == mid)
+    milestone = next((x for x in fake.milestones[pid] if x["id"] == mid), None)
+    if milestone is None:  # the URL takes the milestone's id, not its iid
+        return not_found("Milestone")
     milestone.update(body_of(request))
     return _ok(milestone)
 
 
 def _hooks_list(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
-    return _ok(fake.hooks[int(m.group(1))])
+    """``GET /projects/:id/hooks`` (Project webhooks API, "List webhooks"), paginated."""
+    return paginated(request, fake.hooks[int(m.group(1))])
+
+
+def _hook_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/hooks/:hook_id`` ("Get a project webhook")."""
+    hook = next((h for h in fake.hooks[int(m.group(1))] if h["id"] == int(m.group(2))), None)
+    return _ok(hook) if hook else not_found("Hook")
+
+
+def _hook_test(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``POST /projects/:id/hooks/:hook_id/test/:trigger`` ("Trigger a test project
+    webhook"): 201 when the receiver answered 2xx, which re-enables a disabled hook
+    (GitLab 16.11+, "Auto-disabled webhooks"); 422 with the failure otherwise."""
+    hook = next((h for h in fake.hooks[int(m.group(1))] if h["id"] == int(m.group(2))), None)
+    if hook is None:
+        return not_found("Hook")
+    assert m.group(3) in ("push_events", "tag_push_events", "wiki_page_events",
+                          "merge_requests_events", "pipeline_events", "releases_events")
+    if not 200 <= fake.receiver_status < 300:
+        return _bad(422, f"Hook execution failed: {fake.receiver_status}")
+    hook.update(alert_status="executable", disabled_until=None)
+    return _ok({"message": "201 Created"}, 201)
 
 
 def _hook_create(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
     pid, data = int(m.group(1)), body_of(request)
-    assert data.get("token") or data.get("signing_token"), "the hook must carry our secret"
+    """``POST /projects/:id/hooks`` ("Add a webhook"). ``token`` is sent back in
+    ``X-Gitlab-Token``; ``signing_token`` exists only where signed webhooks are enabled and
+    is ignored elsewhere. ``hook_secrets`` keeps what this GitLab will send."""
+    pid, data = int(m.group(1)), body_of(request)
     events = [k for k, v in data.items() if k.endswith("_events") and v]
     hook = hook_json(next(fake._ids), pid, data["url"], events=events)
     fake.hooks[pid].append(hook)
-    fake.hook_secrets[hook["id"]] = ("signing_token" if "signing_token" in data else "token",
-                                     data.get("signing_token") or data["token"])
+    fake.hook_secrets[hook["id"]] = _secrets(fake, data)
     return _ok(hook, 201)
 
 
+def _secrets(fake: FakeGitLab, data: Json) -> tuple[str, str]:
+    """("token"/"signing_token"/"token+signing_token"/"none", secret) the hook will use."""
+    token = data.get("token") or ""
+    signing = data.get("signing_token") if fake.signed_webhooks else None
+    if token and signing:
+        assert token == signing, "one secret"
+        return "token+signing_token", token
+    if signing:
+        return "signing_token", signing
+    return ("token", token) if token else ("none", "")
+
+
 def _hook_update(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``PUT /projects/:id/hooks/:hook_id`` ("Edit a project webhook")."""
     hook = next(h for h in fake.hooks[int(m.group(1))] if h["id"] == int(m.group(2)))
     data = body_of(request)
-    assert data["url"] == hook["url"] and (data.get("token") or data.get("signing_token")), \
-        "same URL and our secret"
+    assert data["url"] == hook["url"], "same URL (a new URL resets the token)"
     hook.update({k: v for k, v in data.items() if k.endswith("_events")})
+    if "token" in data or "signing_token" in data:
+        fake.hook_secrets[hook["id"]] = _secrets(fake, data)
     return _ok(hook)
 
 
 def _tree(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
-    assert query_of(request) == {"recursive": "True", "ref": "main"}
-    paths = sorted(fake.repos[int(m.group(1))].files)
-    return _ok([{"id": hashlib.sha1(p.encode()).hexdigest(), "name": p.rsplit("/", 1)[-1],
-                 "type": "blob", "path": p, "mode": "100644"} for p in paths])
+    """``GET /projects/:id/repository/tree?recursive=true`` (Repositories API, "List
+    repository tree"): directories as ``type: tree`` (mode 040000) before their files,
+    paginated (the ``pagination=keyset`` variant is not used by us)."""
+    query = query_of(request)
+    assert {"recursive": "True", "ref": "main"}.items() <= query.items(), query
+    files = fake.repos[int(m.group(1))].files
+    dirs = {"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)}
+    entries = [{"id": hashlib.sha1(p.encode()).hexdigest(), "name": p.rsplit("/", 1)[-1],
+                "type": "tree" if p in dirs else "blob", "path": p,
+                "mode": "040000" if p in dirs else "100644"} for p in sorted({*files, *dirs})]
+    return paginated(request, entries)
 
 
 _PID = r"/projects/(\d+)"
@@ -504,25 +750,31 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "commit.create": ("POST", _PID + r"/repository/commits$", _commit_create),
     "protected.get": ("GET", _PID + r"/protected_branches/([^/?]+)$", _protected_get),
     "protected.create": ("POST", _PID + r"/protected_branches$", _protected_create),
+    "protected.delete": ("DELETE", _PID + r"/protected_branches/([^/?]+)$", _protected_delete),
+    "protected.update": ("PATCH", _PID + r"/protected_branches/([^/?]+)$", _protected_update),
     "wikis.list": ("GET", _PID + r"/wikis(\?.*)?$", _wikis_list),
     "wiki.create": ("POST", _PID + r"/wikis$", _wiki_create),
     "wiki.get": ("GET", _PID + r"/wikis/([^/?]+)(\?.*)?$", _wiki_get),
     "wiki.update": ("PUT", _PID + r"/wikis/([^/?]+)$", _wiki_update),
     "users.list": ("GET", r"/users\?(.*)$", _users_list),
+    "user.get": ("GET", r"/user$", _current_user),
     "member.get": ("GET", _PID + r"/members/all/(\d+)$", _member_get),
     "member.create": ("POST", _PID + r"/members$", _member_create),
     "member.update": ("PUT", _PID + r"/members/(\d+)$", _member_update),
     "milestones.list": ("GET", _PID + r"/milestones(\?.*)?$", _milestones_list),
     "milestone.create": ("POST", _PID + r"/milestones$", _milestone_create),
     "milestone.update": ("PUT", _PID + r"/milestones/(\d+)$", _milestone_update),
-    "hooks.list": ("GET", _PID + r"/hooks$", _hooks_list),
+    "hooks.list": ("GET", _PID + r"/hooks(\?.*)?$", _hooks_list),
+    "hook.get": ("GET", _PID + r"/hooks/(\d+)$", _hook_get),
+    "hook.test": ("POST", _PID + r"/hooks/(\d+)/test/([a-z_]+)$", _hook_test),
     "hook.create": ("POST", _PID + r"/hooks$", _hook_create),
     "hook.update": ("PUT", _PID + r"/hooks/(\d+)$", _hook_update),
     "tree": ("GET", _PID + r"/repository/tree\?(.*)$", _tree),
 }
 #: Every route a first provisioning of a new project calls.
 PROVISION_ROUTES = ("projects.list", "project.get", "group.get", "project.create", "file.get",
-                    "commit.get", "commit.create", "protected.get", "protected.create",
+                    "commit.get", "commit.create", "protected.get", "protected.delete",
+                    "protected.create",
                     "wikis.list", "wiki.create", "users.list", "member.get", "member.create",
                     "milestones.list", "milestone.create", "hooks.list", "hook.create")
 #: The routes of a run that finds everything in place: reads only.

@@ -112,3 +112,75 @@ def test_a_disabled_hook_shows_in_healthz(world: tuple[Any, ...]) -> None:
 
 def test_services_without_gitlab_have_no_code_host(services: Services) -> None:
     assert services.codehost is None
+
+
+def test_provision_re_enables_a_hook_gitlab_disabled(world: tuple[Any, ...]) -> None:
+    services, fake, _config, case_id = world
+    first = _provision(services, case_id)
+    [hook] = fake.hooks[fake.only_project()["id"]]
+    hook["alert_status"] = "disabled"  # GitLab gave up on it after 40 failures
+    fake.receiver_status = 401
+    assert _provision(services, case_id).created_parts == ("hook",)
+    assert hook["alert_status"] == "disabled" and check_hooks(services) != []
+    fake.receiver_status = 200
+    assert _provision(services, case_id).created_parts == ("hook",)
+    assert hook["alert_status"] == "executable"
+    assert services.codehost is not None and services.codehost.hooks_healthy(first)
+
+
+def test_doctor_re_enables_disabled_hooks_and_reports_the_result(
+        world: tuple[Any, ...], capsys: pytest.CaptureFixture[str]) -> None:
+    from connector.cli.redmine_commands import _gitlab_problems
+
+    services, fake, config, case_id = world
+    _provision(services, case_id)
+    [hook] = fake.hooks[fake.only_project()["id"]]
+    hook["alert_status"] = "temporarily_disabled"
+    hook["disabled_until"] = "2999-01-01T00:00:00Z"
+    fake.receiver_status = 500
+    [problem] = _gitlab_problems(load_settings(config))
+    assert "a test delivery did not re-enable it" in problem.what
+    assert "sop-connector provision CASE" in problem.fix
+    fake.receiver_status = 204
+    assert _gitlab_problems(load_settings(config)) == []
+    assert (f"diperbaiki: webhook GitLab {GROUP}/si-puskesmas yang dinonaktifkan GitLab aktif "
+            "kembali setelah kiriman uji") in capsys.readouterr().out
+    assert check_hooks(services) == []
+
+
+def test_the_service_user_is_learned_from_the_token(world: tuple[Any, ...]) -> None:
+    from connector.gitlab.identity import service_username
+
+    services, fake, _config, case_id = world
+    assert services.settings.gitlab is not None
+    assert services.settings.gitlab.service_username == ""
+    assert service_username(services) == ""
+    _provision(services, case_id)
+    assert service_username(services) == fake.service_user["username"] == "sop-bot"
+
+
+def test_a_project_gitlab_refuses_is_explained_on_step_8s_issue(
+        world: tuple[Any, ...]) -> None:
+    """GitLab refuses every name and path: the note says what GitLab said and what to do."""
+    from connector.gitlab.creation import ProjectRefused
+    from connector.tracker import IssueDraft
+    from connector.workflow import sync
+    from tests.gitlab_stubs import API
+
+    services, fake, _config, case_id = world
+    case = cases.get_case(services.engine, case_id)
+    assert case is not None
+    step = services.tracker.open_issue(IssueDraft(
+        key="DINKES:7/2026#8", kind="step", subject="[08] Buat proyek", description="",
+        status="In Progress"))
+    refusal = {"message": {"name": ["is reserved by the administrator"]}}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.post(f"{API}/projects", status=400, json=refusal)  # Projects API, a refusal
+        fake.install(rsps, ["projects.list", "project.get", "group.get", "user.get"])
+        with services.engine.connect() as conn:
+            view = case_view(conn, case, services.calendar)
+        with pytest.raises(ProjectRefused):
+            sync._provision(services, case, view, step)
+    [note] = services.tracker.issues[step.id].notes
+    assert "GitLab menjawab: name is reserved by the administrator" in note
+    assert "Kunci SOP: DINKES:7/2026" in note and "sop-connector jobs replay" in note

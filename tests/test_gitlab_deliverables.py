@@ -102,9 +102,20 @@ def test_written_documents_and_code_are_accepted(host: GitLabCodeHost, fake: Fak
     del files["docs/dokumentasi-pengembangan.md"]
     fake.install(rsps, DELIVERABLE_ROUTES)
     statuses = host.deliverables(provisioned(fake))
+    web = fake.only_project()["web_url"]
     assert statuses[0] == DeliverableStatus("Aplikasi", True, "src/app.py",
-                                            "kode sumber sudah ada")
-    assert checklist_note(statuses) == PARTLY_DONE
+                                            "kode sumber sudah ada", web)
+    assert [s.url for s in statuses if s.present] == [
+        web, f"{web}/-/blob/main/docs/petunjuk-instalasi.md",
+        f"{web}/-/wikis/Dokumentasi-API"]  # where the gate found each, the wiki page here
+    assert checklist_note(statuses) == with_links(PARTLY_DONE, statuses)
+
+
+def with_links(checklist: str, statuses: list[DeliverableStatus]) -> str:
+    """The shared checklist with GitLab's link after each present output."""
+    urls = iter(s.url for s in statuses if s.present)
+    return "\n".join(f"{line} {next(urls)}" if line.startswith("- [x]") else line
+                     for line in checklist.splitlines())
 
 
 def test_every_output_written_opens_the_gate(host: GitLabCodeHost, fake: FakeGitLab,

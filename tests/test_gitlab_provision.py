@@ -23,6 +23,7 @@ from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.gitlab import PARTS, GitLabCodeHost, UnknownGitLabUser
 from connector.gitlab.client import retry_after
 from connector.gitlab.naming import display_name, marker_topic, slugify
+from connector.gitlab.parts import Policy
 from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from tests.gitlab_stubs import (
     BASE,
@@ -94,7 +95,7 @@ def test_a_first_provisioning_sends_exactly_the_documented_requests(host: GitLab
         rs.get(f"{p}/protected_branches/main", status=404, json={"message": "404 Not Found"})
         rs.post(f"{p}/protected_branches", status=201, json={"id": 1, "name": "main"},
                 match=json_body({"name": "main", "push_access_level": 40,
-                                 "merge_access_level": 30}))
+                                 "merge_access_level": 30, "allow_force_push": False}))
         rs.get(f"{p}/wikis", json=[])
         for title, text in seeds.wiki.items():
             rs.post(f"{p}/wikis", status=201, json={"title": title}, match=json_body(
@@ -162,17 +163,26 @@ def assert_provisioned_once(fake: FakeGitLab, calls: responses.CallList) -> None
     assert made.count(("POST", "/projects")) == 1
 
 
-@pytest.mark.parametrize("secret, field", [("hook-token-0123456789", "token"),
-                                           ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                                            "signing_token")])
-def test_the_hook_secret_goes_where_gitlab_expects_it(
-        host: GitLabCodeHost, rsps: responses.RequestsMock, secret: str, field: str) -> None:
-    """A plain token is sent back in X-Gitlab-Token; a whsec_ key makes GitLab sign instead."""
-    fake = FakeGitLab()
+SIGNING_KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.mark.parametrize("secret, opt_in, gitlab_signs, used", [
+    ("hook-token-0123456789", False, False, "token"),
+    ("hook-token-0123456789", True, True, "token"),  # a plain token cannot sign
+    (SIGNING_KEY, False, True, "token"),  # signing is an opt-in
+    (SIGNING_KEY, True, False, "token"),  # a GitLab that ignores signing_token
+    (SIGNING_KEY, True, True, "token+signing_token"),
+])
+def test_the_hook_always_has_a_token_gitlab_sends_and_signs_only_when_asked(
+        rsps: responses.RequestsMock, secret: str, opt_in: bool, gitlab_signs: bool,
+        used: str) -> None:
+    """Whatever GitLab does with ``signing_token``, it sends the secret in X-Gitlab-Token."""
+    host = GitLabCodeHost(BASE, Secret(TOKEN), GROUP, policy=Policy(signed_webhooks=opt_in))
+    fake = FakeGitLab(signed_webhooks=gitlab_signs)
     fake.install(rsps, PROVISION_ROUTES)
     host.provision(sample_request(hook_token=Secret(secret)))
     [hook] = fake.hooks[fake.only_project()["id"]]
-    assert fake.hook_secrets[hook["id"]] == (field, secret)
+    assert fake.hook_secrets[hook["id"]] == (used, secret)
 
 
 def test_a_second_run_only_reads(host: GitLabCodeHost, rsps: responses.RequestsMock) -> None:
@@ -230,7 +240,7 @@ def test_a_foreign_project_on_the_path_gives_the_next_free_path(
     provision_fresh(host, rsps, fake)
     ours = [p for p in fake.projects.values() if p["path"] != PATH]
     assert [(p["path"], p["name"]) for p in ours] == [
-        (f"{PATH}-2", "Sistem Informasi Posyandu (2)")]
+        (f"{PATH}-2", "Sistem Informasi Posyandu - 2")]
     first = len(rsps.calls)
     assert host.provision(sample_request()).path_with_namespace == f"{GROUP}/{PATH}-2"
     assert writes(list(rsps.calls)[first:]) == []
@@ -397,7 +407,11 @@ def test_slugify(name: str, slug: str) -> None:
 def test_display_name_is_acceptable_to_gitlab_and_unique_per_suffix() -> None:
     assert display_name("Aplikasi E-Kinerja & Absensi: Tahap 2/3") == (
         "Aplikasi E-Kinerja Absensi Tahap 2 3")
-    assert display_name("Sistem Informasi Posyandu", "2") == "Sistem Informasi Posyandu (2)"
+    assert display_name("Sistem Informasi Posyandu", "2") == "Sistem Informasi Posyandu - 2"
+    assert display_name("Sistem Informasi Puskesmas (SIMPUS)") == (
+        "Sistem Informasi Puskesmas SIMPUS")
+    assert display_name('Aplikasi "Sijaka"') == "Aplikasi Sijaka"
+    assert display_name("(2027) Data") == "2027 Data"
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:

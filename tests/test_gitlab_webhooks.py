@@ -91,7 +91,7 @@ def fake(clock: Clock) -> FakeTracker:
 
 
 def _build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTracker, clock: Clock,
-           token: str | None = TOKEN) -> Services:
+           token: str | None = TOKEN, gitlab_extra: str = "") -> Services:
     monkeypatch.setenv("SOP_TEST_REDMINE_KEY", "redmine-key-for-tests")
     monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", "intake-token-for-tests")
     monkeypatch.setenv("SOP_TEST_GITLAB_API_TOKEN", "glpat-api-token")
@@ -99,7 +99,7 @@ def _build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTracker, c
     if token is not None:
         monkeypatch.setenv("SOP_TEST_GITLAB_TOKEN", token)
         extra = 'gitlab_token_env = "SOP_TEST_GITLAB_TOKEN"\n'
-    settings = load_settings(write_config(tmp_path, extra=extra + GITLAB))
+    settings = load_settings(write_config(tmp_path, extra=extra + GITLAB + gitlab_extra))
     return bootstrap(settings, tracker=fake, clock=clock)
 
 
@@ -294,9 +294,45 @@ def _signed(body: bytes, *, key: str = SIGNING_KEY, at: datetime = FROZEN,
 @pytest.fixture
 def signed_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTracker,
                   clock: Clock) -> Iterator[tuple[Any, Services]]:
+    services = _build(tmp_path, monkeypatch, fake, clock, token=SIGNING_KEY,
+                      gitlab_extra="signed_webhooks = true\n")
+    yield _app(services).test_client(), services
+    services.engine.dispose()
+
+
+@pytest.fixture
+def whsec_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTracker,
+                 clock: Clock) -> Iterator[tuple[Any, Services]]:
+    """A ``whsec_`` secret without ``signed_webhooks``: GitLab may or may not sign."""
     services = _build(tmp_path, monkeypatch, fake, clock, token=SIGNING_KEY)
     yield _app(services).test_client(), services
     services.engine.dispose()
+
+
+@pytest.mark.parametrize("case, status", [
+    ("token only, as from a GitLab that ignores signing_token", 202),
+    ("valid signature", 202), ("valid signature and token", 202),
+    ("wrong token", 401), ("no secret at all", 401),
+    ("bad signature, right token", 401)])
+def test_a_whsec_secret_authenticates_by_token_unless_a_signature_is_sent(
+        whsec_client: tuple[Any, Services], case: str, status: int) -> None:
+    client, services = whsec_client
+    body = json.dumps(_doc("push_hook")).encode()
+    signed = _signed(body)
+    plain = {k: v for k, v in signed.items() if not k.startswith("webhook-")}
+    headers = {
+        "token only, as from a GitLab that ignores signing_token":
+            plain | {"X-Gitlab-Token": SIGNING_KEY},
+        "valid signature": signed,
+        "valid signature and token": signed | {"X-Gitlab-Token": SIGNING_KEY},
+        "wrong token": plain | {"X-Gitlab-Token": "whsec_" + "QUJD" * 8},
+        "no secret at all": plain,
+        "bad signature, right token": _signed(body, key="whsec_" + "QUJD" * 8)
+        | {"X-Gitlab-Token": SIGNING_KEY},
+    }[case]
+
+    assert client.post(URL, data=body, headers=headers).status_code == status
+    assert _stored(services) == ((1, 1) if status == 202 else (0, 0))
 
 
 def test_a_signing_token_accepts_a_valid_standard_webhooks_signature(
@@ -313,6 +349,7 @@ def test_a_signing_token_accepts_a_valid_standard_webhooks_signature(
                                   "no signature", "the key as X-Gitlab-Token"])
 def test_a_signing_token_refuses_anything_but_a_fresh_valid_signature(
         signed_client: tuple[Any, Services], case: str) -> None:
+    """With ``signed_webhooks = true`` only a signature counts, never the key in clear."""
     client, services = signed_client
     body = json.dumps(_doc("push_hook")).encode()
     headers = _signed(body)

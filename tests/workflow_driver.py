@@ -47,10 +47,11 @@ class CaseDriver:
     client: Any
     key: str = ""
 
-    def open(self) -> Case:
-        """Send a letter and let the worker open the case."""
+    def open(self, **letter: Any) -> Case:
+        """Send a letter (``letter`` changes its fields) and let the worker open the case."""
         nomor = f"{uuid.uuid4().hex[:8]}/DINKES/2026"
-        answer = self.client.post("/webhooks/intake", json=sample_letter(nomor), headers=auth())
+        answer = self.client.post("/webhooks/intake", json=sample_letter(nomor, **letter),
+                                  headers=auth())
         assert answer.status_code == 202, answer.get_json()
         self.drain()
         self.key = f"DINKES:{nomor.upper()}"

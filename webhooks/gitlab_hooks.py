@@ -4,11 +4,14 @@ Authentication uses ``[webhooks] gitlab_token`` and fails closed when it is not 
 - a plain token: ``X-Gitlab-Token`` must equal it (constant time). GitLab sends that header in
   clear text with every delivery; Standard Webhooks headers, if any, are not checked, since a
   plain token cannot be their key.
-- a ``whsec_<base64>`` value is GitLab 19's signing token (the hook's ``signing_token``): then
-  only a valid ``webhook-signature`` over ``webhook-id.webhook-timestamp.body``, at most five
-  minutes old, is accepted. ``X-Gitlab-Token`` is not consulted in that mode: accepting the
-  signing key in clear text as well would let whoever saw it once sign anything, and would
-  undo the replay window the timestamp gives.
+- a ``whsec_<base64>`` value can also be GitLab 19's signing token (the hook's
+  ``signing_token``). Provisioning always sets it as the hook's ``token`` too, because a
+  GitLab without signed webhooks ignores ``signing_token`` and would otherwise send no
+  secret at all. So a delivery that carries ``webhook-signature`` must have a valid one
+  over ``webhook-id.webhook-timestamp.body`` at most five minutes old, and one without it
+  must carry the secret in ``X-Gitlab-Token``. With ``[gitlab] signed_webhooks = true`` the
+  operator says GitLab signs: then only a valid signature is accepted, and the secret in
+  clear text is refused (the replay window of the timestamp then holds).
 Why one setting rather than two: a hook has one secret we choose; its prefix says which kind.
 
 Then, as for every sender (RELIABILITY.md): a body that is not JSON answers 422; an event the
@@ -30,6 +33,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from connector.gitlab.events import Ignored, classify
+from connector.gitlab.identity import service_username
 from connector.gitlab.progress import GITLAB_PROGRESS
 from connector.signatures import SignatureError, verify_standard_webhook, verify_token
 from connector.store.audit import Delivery, record_inbox
@@ -59,9 +63,8 @@ def receive_event() -> Any:
     except (ValueError, RecursionError):
         return jsonify({"error": "invalid_request", "message": "the body is not JSON"}), 422
     event = request.headers.get("X-Gitlab-Event", "")
-    gitlab = services().settings.gitlab
     outcome = classify(event, document, received_at=services().clock(),
-                       service_username=gitlab.service_username if gitlab else "")
+                       service_username=service_username(services()))
     if isinstance(outcome, Ignored):
         log.info("ignored a GitLab delivery: %s", outcome.reason)
         return jsonify({"ignored": outcome.reason}), 200
@@ -80,8 +83,11 @@ def _authenticate(body: bytes) -> Any | None:
     """The signing token's signature, or the plain token; 401 otherwise."""
     configured = services().settings.webhooks.gitlab_token
     secret = configured.reveal() if configured is not None else None
+    gitlab = services().settings.gitlab
+    strict = gitlab is not None and gitlab.signed_webhooks
     try:
-        if secret is not None and secret.startswith(SIGNING_PREFIX):
+        if secret is not None and secret.startswith(SIGNING_PREFIX) and (
+                strict or "webhook-signature" in request.headers):
             verify_standard_webhook(dict(request.headers.items()), body, secret,
                                     now=services().clock().timestamp())
         else:

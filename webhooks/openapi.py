@@ -138,7 +138,8 @@ GITLAB = _hook(
     "Webhook proyek GitLab",
     "Push, merge request, wiki, pipeline, tag dan rilis dicatat sebagai catatan kemajuan "
     "langkah 12. Dengan token biasa header `X-Gitlab-Token` diperiksa; dengan token "
-    "`whsec_...` hanya tanda tangan Standard Webhooks. Header `X-Gitlab-Event` menyebut "
+    "`whsec_...` tanda tangan Standard Webhooks bila dikirim, atau `X-Gitlab-Token` (dengan "
+    "`[gitlab] signed_webhooks = true` hanya tanda tangan). Header `X-Gitlab-Event` menyebut "
     "jenis peristiwa.", [{"gitlabToken": []}, {"standardWebhooks": []}],
     {"accepted": True, "kind": "push", "duplicate": False},
     parameters=[{"name": "X-Gitlab-Event", "in": "header", "required": False,

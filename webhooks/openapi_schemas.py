@@ -33,8 +33,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
                        "intake, `[webhooks] gitlab_token` untuk GitLab)."},
     "gitlabToken": {
         "type": "apiKey", "in": "header", "name": "X-Gitlab-Token",
-        "description": "Token rahasia webhook proyek GitLab (`[webhooks] gitlab_token`, "
-                       "bila tidak diawali `whsec_`)."},
+        "description": "Token rahasia webhook proyek GitLab (`[webhooks] gitlab_token`; "
+                       "juga untuk rahasia `whsec_` kecuali `[gitlab] signed_webhooks`)."},
     "redmineSignature": {
         "type": "apiKey", "in": "header", "name": "X-Redmine-Signature-256",
         "description": "`sha256=<hex HMAC-SHA256([webhooks] redmine_secret, isi mentah)>`, "

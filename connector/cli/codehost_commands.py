@@ -95,6 +95,13 @@ def register(main: click.Group) -> None:
         project = automation.provision(services, found, view)
         click.echo(f"{project.web_url}\n{project.wiki_url}\n"
                    f"dibuat: {', '.join(project.created_parts) or '-'}")
+        assert services.codehost is not None
+        if services.codehost.hooks_healthy(project):
+            click.echo("webhook: aktif")
+        else:
+            click.echo("webhook: MASIH NONAKTIF; kiriman uji GitLab ke "
+                       f"{project.hook_url} gagal (lihat Settings > Webhooks > Recent events)")
+            raise SystemExit(1)
 
     @main.command()
     @config_option

@@ -57,14 +57,21 @@ def _gitlab_problems(settings: Settings) -> list[Problem]:
     from connector.errors import ConnectorError
     from connector.workflow.automation import check_hooks
 
+    repaired: list[str] = []
     try:
-        broken = check_hooks(bootstrap(settings))
+        broken = check_hooks(bootstrap(settings), repaired=repaired)
     except ConnectorError as exc:
         return [Problem(f"GitLab {settings.gitlab.url} cannot be checked: {exc}",
                         "check [gitlab] url, token_env and the network to GitLab")]
-    return [Problem(f"the GitLab hook of {path} is disabled",
-                    f"in GitLab, {path} > Settings > Webhooks: fix the failing hook and "
-                    "re-enable it (or run `sop-connector provision CASE`)") for path in broken]
+    for path in repaired:
+        click.echo(f"diperbaiki: webhook GitLab {path} yang dinonaktifkan GitLab aktif "
+                   "kembali setelah kiriman uji")
+    return [Problem(f"the GitLab hook of {path} is disabled and a test delivery did not "
+                    "re-enable it",
+                    f"make sure GitLab reaches the hook URL and gets 2xx (see {path} > "
+                    "Settings > Webhooks > Recent events), then run "
+                    "`sop-connector provision CASE` or `sop-connector doctor` again")
+            for path in broken]
 
 
 def register(main: click.Group) -> None:

@@ -17,6 +17,8 @@ from connector.config.settings import (
     WebhookSettings,
 )
 
+LEVELS = ("no_one", "developer", "maintainer")  # protected-branch access levels 0, 30, 40
+
 
 def redmine_section(sec: Section, resolve: bool) -> RedmineSettings:
     d = RedmineSettings(url="", api_key=None)
@@ -58,6 +60,10 @@ def gitlab_section(sec: Section, resolve: bool) -> GitLabSettings:
         milestone_title=sec.text("milestone_title", d.milestone_title),
         service_username=sec.text("service_username", d.service_username)
         if "service_username" in sec.data else d.service_username,
+        push_access_level=sec.choice("push_access_level", d.push_access_level, LEVELS),
+        merge_access_level=sec.choice("merge_access_level", d.merge_access_level, LEVELS),
+        allow_force_push=sec.flag("allow_force_push", d.allow_force_push),
+        signed_webhooks=sec.flag("signed_webhooks", d.signed_webhooks),
         note_interval_minutes=sec.integer("note_interval_minutes", d.note_interval_minutes,
                                           minimum=0),
         timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),

@@ -62,6 +62,10 @@ class GitLabSettings:
     hook_url: str = ""  # default: <server.public_url>/webhooks/gitlab
     milestone_title: str = "Pengembangan Aplikasi"
     service_username: str = ""  # events caused by this GitLab user are ignored
+    push_access_level: str = "maintainer"  # the default branch's rules, see protection.py
+    merge_access_level: str = "developer"
+    allow_force_push: bool = False
+    signed_webhooks: bool = False  # also set the hook's signing_token (GitLab 19+, opt-in)
     note_interval_minutes: int = 60
     timeout_seconds: int = 30
     verify_tls: bool = True

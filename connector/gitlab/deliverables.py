@@ -11,8 +11,10 @@ Redmine note that ``checklist_note`` writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from gitlab.v4.objects import Project
 
@@ -21,14 +23,34 @@ from connector.gitlab.client import found
 from connector.gitlab.seeds import BRANCH, DOCUMENTS, ROOT_FILES, SEED_MARKER, Document
 
 APPLICATION = "Aplikasi"
+WIKI_PREFIX = "wiki: "
 
 
-def check(project: Project) -> list[DeliverableStatus]:
-    """One status per output of step 12, in the SOP's order."""
+def check(project: Project, web_url: str = "") -> list[DeliverableStatus]:
+    """One status per output of step 12, in the SOP's order, linked where each was found.
+
+    With the project's ``web_url`` each present output gets the address of what the gate
+    accepted: the repository, the file's page ``-/blob/main/<path>`` or the wiki page
+    ``-/wikis/<slug>`` (GitLab's web routes), so a document filled in the wiki is not
+    linked to its ``docs/`` file that still holds the template.
+    """
     pages = project.wikis.list(with_content=1, get_all=True)
     wiki = {str(page.title): str(getattr(page, "content", "")) for page in pages}
+    slugs = {str(page.title): str(page.slug) for page in pages}
     source = found(lambda: _first_source_file(project))
-    return judge(source, partial(_file_text, project), wiki)
+    statuses = judge(source, partial(_file_text, project), wiki)
+    return [replace(s, url=_link(web_url, s, slugs)) if web_url and s.present else s
+            for s in statuses]
+
+
+def _link(web_url: str, status: DeliverableStatus, slugs: Mapping[str, str]) -> str:
+    where = status.where or ""
+    if status.name == APPLICATION:
+        return web_url
+    if where.startswith(WIKI_PREFIX):
+        slug = slugs.get(where.removeprefix(WIKI_PREFIX), where.removeprefix(WIKI_PREFIX))
+        return f"{web_url}/-/wikis/{quote(slug, safe='/')}"
+    return f"{web_url}/-/blob/{BRANCH}/{quote(where, safe='/')}"
 
 
 def judge(source: str | None, file_text: Callable[[str], str | None],
@@ -48,6 +70,7 @@ def checklist_note(statuses: Iterable[DeliverableStatus]) -> str:
     for status in statuses:
         if status.present:
             where = f" ({status.where})" if status.where else ""
+            where += f" {status.url}" if status.url else ""
             lines.append(f"- [x] {status.name}{where}")
         else:
             lines.append(f"- [ ] {status.name}: {status.reason}")
@@ -83,7 +106,7 @@ def _document(doc: Document, file_text: str | None,
     if _filled(file_text):
         return DeliverableStatus(doc.name, True, doc.path, "sudah diisi")
     if _filled(page_text):
-        return DeliverableStatus(doc.name, True, f"wiki: {doc.wiki_title}", "sudah diisi")
+        return DeliverableStatus(doc.name, True, f"{WIKI_PREFIX}{doc.wiki_title}", "sudah diisi")
     texts = [t for t in (file_text, page_text) if t is not None]
     if any(SEED_MARKER in t for t in texts):
         reason = "masih templat"

@@ -38,14 +38,24 @@ def candidate_paths(slug: str) -> Iterator[str]:
 
 
 def display_name(title: str, suffix: str = "") -> str:
-    """A project name GitLab accepts (letters, digits, space, ``_ . + - ( )``).
+    """A project name that GitLab's ``project_name_regex`` accepts, readable as ``title``.
 
-    GitLab wants names unique in a group too, so the project at ``<slug>-3`` gets ``suffix``
-    "3" and is named "<title> (3)".
+    GitLab allows letters, digits, emoji, ``_``, ``.``, dashes and spaces, starting with a
+    letter, digit, emoji or ``_`` (Projects API, "name"; ``Gitlab::Regex.project_name_regex``):
+    no parentheses, slashes, quotes or ``&``. We keep letters, digits, ``_ . -`` and spaces
+    (the set every GitLab version accepts), turn anything else into a space, and end a clash
+    suffix as " - 3". The full name stays in the project's description.
     """
-    cleaned = " ".join(re.sub(r"[^\w .+\-()]", " ", title).split())
+    kept = "".join(ch if _kept(ch) else " " for ch in unicodedata.normalize("NFC", title))
+    cleaned = " ".join(kept.split())
     cleaned = re.sub(r"^[^\w]+", "", cleaned) or FALLBACK_SLUG
-    return f"{cleaned[:240]} ({suffix})" if suffix else cleaned[:255]
+    if suffix:
+        return f"{cleaned[:240].rstrip(' .-')} - {suffix}"
+    return cleaned[:255].rstrip(" ")
+
+
+def _kept(ch: str) -> bool:
+    return ch.isalnum() or ch in "_.- "
 
 
 def marker_topic(case_key: str) -> str:

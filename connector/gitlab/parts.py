@@ -10,17 +10,19 @@ rules it has, and a member keeps a higher role than ours.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
-from typing import Any
 
 import gitlab
 from gitlab.v4.objects import Project
 
 from connector.codehost import ProjectRequest
 from connector.errors import RemoteRejected
+from connector.gitlab import hooks, protection
 from connector.gitlab.client import found
+from connector.gitlab.protection import BranchRules
 from connector.gitlab.seeds import (
     BRANCH,
     DOCUMENTS,
@@ -35,10 +37,16 @@ from connector.gitlab.seeds import (
 Todo = tuple[str, Callable[[], object]]
 DEVELOPER, MAINTAINER = 30, 40  # GitLab access levels (Members API, Protected branches API)
 ROLE = {DEVELOPER: "Developer", MAINTAINER: "Maintainer"}
-HOOK_EVENTS = ("push_events", "merge_requests_events", "wiki_page_events", "pipeline_events",
-               "tag_push_events", "releases_events")
 COMMIT_MESSAGE = "Berkas awal proyek (SOP langkah 8, kasus {case_key})"
-__all__ = ["BRANCH", "fresh_plan", "hook_enabled", "milestone_todo", "todo"]
+__all__ = ["BRANCH", "Policy", "fresh_plan", "milestone_todo", "todo"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What ``[gitlab]`` asks of every project: branch rules and whether hooks are signed."""
+
+    branch: BranchRules = field(default_factory=BranchRules)
+    signed_webhooks: bool = False  # also give GitLab the secret as ``signing_token``
 
 
 class UnknownGitLabUser(RemoteRejected):
@@ -49,8 +57,14 @@ class UnknownGitLabUser(RemoteRejected):
         self.username = username
 
 
-def todo(part: str, gl: gitlab.Gitlab, project: Project, request: ProjectRequest) -> list[Todo]:
+def todo(part: str, gl: gitlab.Gitlab, project: Project, request: ProjectRequest,
+         policy: Policy | None = None) -> list[Todo]:
     """What ``part`` still needs on ``project``, read from GitLab."""
+    policy = policy or Policy()
+    if part == "protection":
+        return protection.todo(project, BRANCH, policy.branch)
+    if part == "hook":
+        return hooks.todo(project, request, policy.signed_webhooks)
     if part == "milestone":
         return milestone_todo(project, request.milestone_title, request.milestone_due)
     if part == "members":
@@ -58,9 +72,15 @@ def todo(part: str, gl: gitlab.Gitlab, project: Project, request: ProjectRequest
     return _BY_PART[part](project, request)
 
 
-def fresh_plan(gl: gitlab.Gitlab, request: ProjectRequest) -> list[str]:
-    """The lines of a project not created yet (its users are still looked up)."""
-    lines = [_files_line([*ROOT_FILES, *(doc.path for doc in DOCUMENTS)]), _PROTECT_LINE,
+def fresh_plan(gl: gitlab.Gitlab, request: ProjectRequest,
+               policy: Policy | None = None) -> list[str]:
+    """The lines of a project not created yet (its users are still looked up).
+
+    GitLab protects the new default branch as its ``default_branch_protection`` says, which
+    an API token cannot read for the group in general, so the plan states the end rules.
+    """
+    lines = [_files_line([*ROOT_FILES, *(doc.path for doc in DOCUMENTS)]),
+             (policy or Policy()).branch.line(BRANCH),
              *(_wiki_line(title) for title, _ in WIKI_PAGES)]
     for name, level in _wanted(request).items():
         _user_id(gl, name)  # an unknown user fails the plan as it would fail provisioning
@@ -91,13 +111,6 @@ def _file_action(project: Project, path: str, text: str) -> dict[str, str] | Non
     if project.commits.get(current.last_commit_id).parent_ids:
         return None  # changed by people since the project was created: theirs now
     return {"action": "update", "file_path": path, "content": text}
-
-
-def _protection(project: Project, request: ProjectRequest) -> list[Todo]:
-    if found(lambda: project.protectedbranches.get(BRANCH)) is not None:
-        return []
-    body = {"name": BRANCH, "push_access_level": MAINTAINER, "merge_access_level": DEVELOPER}
-    return [(_PROTECT_LINE, lambda: project.protectedbranches.create(body))]
 
 
 def _wiki(project: Project, request: ProjectRequest) -> list[Todo]:
@@ -160,39 +173,6 @@ def milestone_todo(project: Project, title: str, due: date | None) -> list[Todo]
     return [(f"Ubah jatuh tempo milestone {title!r} menjadi {tanggal(due)}", move)]
 
 
-def _hook(project: Project, request: ProjectRequest) -> list[Todo]:
-    """Our hook is known by its URL: GitLab never returns a hook's token.
-
-    A ``whsec_`` secret is a Standard Webhooks signing key (GitLab 19 ``signing_token``):
-    GitLab then signs each delivery instead of sending the secret in ``X-Gitlab-Token``.
-    """
-    secret = request.hook_token.reveal()
-    field = "signing_token" if secret.startswith("whsec_") else "token"
-    body: dict[str, Any] = {"url": request.hook_url, field: secret,
-                            **dict.fromkeys(HOOK_EVENTS, True), "enable_ssl_verification": True}
-    ours = [h for h in project.hooks.list(get_all=True) if h.url == request.hook_url]
-    if not ours:
-        return [(f"Pasang webhook ke {request.hook_url}", lambda: project.hooks.create(body))]
-    if all(getattr(ours[0], event, False) for event in HOOK_EVENTS):
-        return []
-    return [(f"Lengkapi event webhook {request.hook_url}",
-             lambda: project.hooks.update(ours[0].id, body))]
-
-
-def hook_enabled(hook: Mapping[str, Any], *, now: datetime | None = None) -> bool:
-    """False when GitLab has disabled a hook after failures (``alert_status``, 15.x+)."""
-    if hook.get("alert_status", "executable") != "executable":
-        return False
-    until = hook.get("disabled_until")
-    if not until:
-        return True
-    when = datetime.fromisoformat(str(until).replace("Z", "+00:00"))
-    return when <= (now or datetime.now(UTC))
-
-
-_PROTECT_LINE = f"Lindungi cabang {BRANCH}: push oleh Maintainer, merge oleh Developer"
-
-
 def _files_line(paths: list[str]) -> str:
     return "Tulis berkas awal dalam satu commit: " + ", ".join(paths)
 
@@ -210,5 +190,5 @@ def _milestone_line(title: str, due: date | None) -> str:
 
 
 _BY_PART: dict[str, Callable[[Project, ProjectRequest], list[Todo]]] = {
-    "files": _files, "protection": _protection, "wiki": _wiki, "hook": _hook,
+    "files": _files, "wiki": _wiki,
 }

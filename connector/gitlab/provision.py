@@ -20,7 +20,7 @@ from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedPro
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
-from connector.gitlab import deliverables, parts, wiki_links
+from connector.gitlab import creation, deliverables, hooks, parts, wiki_links
 from connector.gitlab.client import connect, found, translated_errors
 from connector.gitlab.naming import (
     candidate_paths,
@@ -37,8 +37,10 @@ class GitLabCodeHost:
     """One repository per case in ``group_path``, found again by the case's marker."""
 
     def __init__(self, url: str, token: Secret | str, group_path: str, *,
-                 timeout: float = 30.0, ssl_verify: bool = True) -> None:
+                 timeout: float = 30.0, ssl_verify: bool = True,
+                 policy: parts.Policy | None = None) -> None:
         self._gl = connect(url, token, timeout=timeout, ssl_verify=ssl_verify)
+        self._policy = policy or parts.Policy()
         self._url = url
         self._group = group_path.strip("/")
 
@@ -51,9 +53,9 @@ class GitLabCodeHost:
             project, path = self._find_project(request)
             if project is None:
                 return [f"Buat proyek {self._group}/{path} (privat, cabang {parts.BRANCH}, "
-                        "wiki aktif)", *parts.fresh_plan(self._gl, request)]
+                        "wiki aktif)", *parts.fresh_plan(self._gl, request, self._policy)]
             return [line for name in PARTS[1:]
-                    for line, _ in parts.todo(name, self._gl, project, request)]
+                    for line, _ in parts.todo(name, self._gl, project, request, self._policy)]
 
     def provision(self, request: ProjectRequest, *,
                   record_part: Callable[[str], None] | None = None) -> ProvisionedProject:
@@ -66,7 +68,7 @@ class GitLabCodeHost:
         fault_point("gitlab.after_project")
         for name in PARTS[1:]:
             with translated_errors(f"provisioning {name} of {request.case_key}"):
-                todos = parts.todo(name, self._gl, project, request)
+                todos = parts.todo(name, self._gl, project, request, self._policy)
                 for _, call in todos:
                     call()
             if todos:
@@ -84,14 +86,30 @@ class GitLabCodeHost:
     def deliverables(self, project: ProvisionedProject) -> list[DeliverableStatus]:
         """The state of each of step 12's seven outputs, read from the repository and wiki."""
         with translated_errors(f"checking the deliverables of {project.path_with_namespace}"):
-            return deliverables.check(self._lazy(project))
+            return deliverables.check(self._lazy(project), project.web_url)
 
     def hooks_healthy(self, project: ProvisionedProject) -> bool:
         """Our hook exists and GitLab has not auto-disabled it (``alert_status``)."""
         with translated_errors(f"reading the hooks of {project.path_with_namespace}"):
-            hooks = self._lazy(project).hooks.list(get_all=True)
-        ours = [h for h in hooks if project.hook_url in (None, h.url)]
-        return bool(ours) and all(parts.hook_enabled(h.attributes) for h in ours)
+            listed = self._lazy(project).hooks.list(get_all=True)
+        ours = [h for h in listed if project.hook_url in (None, h.url)]
+        return bool(ours) and all(hooks.hook_enabled(h.attributes) for h in ours)
+
+    def service_username(self) -> str:
+        """The username of the token's user (``GET /user``)."""
+        with translated_errors("reading the token's own GitLab user"):
+            self._gl.auth()
+            assert self._gl.user is not None
+            return str(self._gl.user.username)
+
+    def repair_hooks(self, project: ProvisionedProject) -> bool:
+        """Re-enable our disabled hooks with a test delivery; True when all are enabled now."""
+        with translated_errors(f"re-enabling the hooks of {project.path_with_namespace}"):
+            lazy = self._lazy(project)
+            ours = [h for h in lazy.hooks.list(get_all=True)
+                    if project.hook_url in (None, h.url)]
+            return bool(ours) and all(hooks.hook_enabled(h.attributes)
+                                      or hooks.reenable(lazy, int(h.id)) for h in ours)
 
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Add ``- [title](url)`` under "## Dokumen" on the wiki's home page, unless there."""
@@ -122,15 +140,26 @@ class GitLabCodeHost:
         if project is not None:
             return project, False
         group = self._gl.groups.get(self._group)
-        suffix = path.removeprefix(slugify(request.slug_source)).lstrip("-")
+        slug = slugify(request.slug_source)
         data: dict[str, Any] = {
-            "name": display_name(request.title, suffix), "path": path, "namespace_id": group.id,
-            "description": f"{request.description}\n\nKunci SOP: {request.case_key}",
+            "namespace_id": group.id,
+            "description": _description(request),
             "visibility": "private", "initialize_with_readme": True,
             "default_branch": parts.BRANCH, "wiki_access_level": "enabled",
             "topics": [marker_topic(request.case_key)],
         }
-        return self._gl.projects.create(data), True
+        paths = list(candidate_paths(slug))
+        created = creation.create(
+            self._gl.projects.create, data,
+            lambda p: display_name(request.title, p.removeprefix(slug).lstrip("-")),
+            paths[paths.index(path):], self._group, request.case_key)
+        return created, True
+
+
+def _description(request: ProjectRequest) -> str:
+    """The OPD's description and the marker line; the full name first when GitLab's differs."""
+    full = "" if display_name(request.title) == request.title else f"{request.title}\n\n"
+    return f"{full}{request.description}\n\nKunci SOP: {request.case_key}"
 
 
 def _provisioned(project: Project, changed: tuple[str, ...], hook_url: str) -> ProvisionedProject:

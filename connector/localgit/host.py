@@ -91,6 +91,10 @@ class LocalGitCodeHost:
         """Always True: the local host installs no hook that could be disabled."""
         return True
 
+    def repair_hooks(self, project: ProvisionedProject) -> bool:
+        """Always True: there is no hook to re-enable."""
+        return True
+
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Commit ``- [title](url)`` under "## Dokumen" on the wiki's Beranda, unless there."""
         local = self._local(project)

@@ -17,6 +17,7 @@ from connector.config.settings import GitLabSettings
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.gitlab.deliverables import checklist_note
+from connector.gitlab.identity import learn_service_username
 from connector.gitlab.naming import slugify
 from connector.sop.model import Role
 from connector.store import audit, cases
@@ -59,6 +60,7 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
                 audit.append_audit(conn, case.id, "sop-connector", "provisioned_part",
                                    step_from=8, detail={"part": part})
 
+    learn_service_username(services)
     project = services.codehost.provision(request, record_part=record_part)
     with services.engine.begin() as conn:
         link_project(conn, CaseProject(case.id, project.id, project.path_with_namespace,
@@ -118,8 +120,12 @@ def set_development_due(services: Services, case: cases.Case, due: date) -> None
 UNHEALTHY_HOOKS = "gitlab_hooks_unhealthy"
 
 
-def check_hooks(services: Services) -> list[str]:
-    """Projects of open cases whose hook GitLab has disabled; remembered for /healthz."""
+def check_hooks(services: Services, *, repaired: list[str] | None = None) -> list[str]:
+    """Projects of open cases whose hook GitLab has disabled; remembered for /healthz.
+
+    With ``repaired`` (``doctor``), each disabled hook gets a test delivery first, which
+    makes GitLab re-enable it; the projects so repaired are appended to ``repaired``.
+    """
     from sqlalchemy import select
 
     from connector.store.cursors import set_cursor
@@ -129,6 +135,7 @@ def check_hooks(services: Services) -> list[str]:
 
     if services.codehost is None:
         return []
+    learn_service_username(services)  # for projects provisioned before it was learned
     with services.engine.connect() as conn:
         ids = conn.execute(select(case_projects.c.case_id).join(
             case_rows, case_rows.c.id == case_projects.c.case_id).where(
@@ -136,7 +143,11 @@ def check_hooks(services: Services) -> list[str]:
     broken = []
     for case_id in ids:
         project = project_for(services, case_id)
-        if project is not None and not services.codehost.hooks_healthy(project):
+        if project is None or services.codehost.hooks_healthy(project):
+            continue
+        if repaired is not None and services.codehost.repair_hooks(project):
+            repaired.append(project.path_with_namespace)
+        else:
             broken.append(project.path_with_namespace)
     with services.engine.begin() as conn:
         set_cursor(conn, UNHEALTHY_HOOKS, ",".join(broken))

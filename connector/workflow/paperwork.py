@@ -15,7 +15,7 @@ from connector.documents import model as doc
 from connector.documents.numbering import issue_number
 from connector.documents.settings import DocumentSettings
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
-from connector.errors import RemoteRejected
+from connector.errors import ConnectorError, RemoteRejected
 from connector.faults import fault_point
 from connector.gitlab.seeds import DOCUMENTS
 from connector.sop.model import DocumentKind
@@ -127,6 +127,8 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
     on_gitlab = services.settings.gitlab is not None
     links |= {d.name: f"{repo}/-/blob/main/{d.path}" if repo and on_gitlab else repo
               for d in DOCUMENTS}
+    if repo and on_gitlab:
+        links |= _where_found(services, case)
     starts, ends = facts.activations.get(12, []), facts.completed(12)
     period = doc.DevelopmentPeriod(mulai=starts[0] if starts else on,
                                    selesai=ends[-1] if ends else on,
@@ -147,6 +149,22 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
             jabatan=str(kontak.get("jabatan") or f"Perwakilan {_opd(services, case).nama}"),
             instansi=_opd(services, case).nama),
         mengetahui=settings.kepala_dinas)
+
+
+def _where_found(services: Services, case: cases.Case) -> dict[str, str | None]:
+    """Each present deliverable's link where step 12's gate finds it (wiki page or file).
+
+    If GitLab cannot be read now, the documents keep their ``docs/`` file links (logged).
+    """
+    project = project_for(services, case.id)
+    if services.codehost is None or project is None:
+        return {}
+    try:
+        statuses = services.codehost.deliverables(project)
+    except ConnectorError as exc:
+        log.warning("case %s: deliverables not read for the Berita Acara: %s", case.id, exc)
+        return {}
+    return {s.name: s.url for s in statuses if s.present and s.url and _web_link(s.url)}
 
 
 def _unavailability(services: Services, case: cases.Case, facts: CaseFacts) -> doc.Unavailability:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from connector.bootstrap import Services
 from connector.codehost import ProvisionedProject
 from connector.faults import fault_point
+from connector.gitlab.creation import ProjectRefused
 from connector.intake.adopt import adopt_case, is_letter_issue
 from connector.intake.open_case import FIELD, step_draft
 from connector.rendering import redmine_env
@@ -224,7 +225,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
             if command.due is not None and gated:
                 automation.set_development_due(services, case, command.due)
         elif isinstance(command, ProvisionRepository):
-            outcome.project = automation.provision(services, case, view)
+            outcome.project = _provision(services, case, view, by_number.get(command.step))
         elif isinstance(command, DrawUpDocuments) and services.settings.documents:
             outcome.documents += paperwork.draw_up(services, case, view, command.kinds,
                                                    event.on)
@@ -237,6 +238,17 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
     if not decision.refused:
         _note_parent(services, case, decision, event, outcome)
     return outcome
+
+
+def _provision(services: Services, case: cases.Case, view: CaseView,
+               issue: TrackedIssue | None) -> ProvisionedProject:
+    """Step 8's provisioning; when GitLab refuses every name, say why on step 8's issue."""
+    try:
+        return automation.provision(services, case, view)
+    except ProjectRefused as exc:
+        if issue is not None:
+            services.tracker.change_issue(issue.id, IssueChanges(notes=str(exc)))
+        raise
 
 
 def _set(services: Services, issue: TrackedIssue, changes: IssueChanges) -> None:
