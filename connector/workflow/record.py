@@ -30,7 +30,7 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
            journal_id: int, created: dict[int, int]) -> None:
     """Store every command's effect on the case and append it to the audit trail."""
     actor = event.actor or "?"
-    for c in decision.commands:
+    for index, c in enumerate(decision.commands):
         if isinstance(c, RefuseCompletion):
             audit.append_audit(conn, case.id, actor, "completion_refused", step_from=c.step,
                                journal_id=journal_id, detail={"reason": c.note,
@@ -38,8 +38,8 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
         elif isinstance(c, CompleteStep):
             cases.upsert_case_step(conn, case.id, c.step, state=StepState.DONE,
                                    completed_on=event.on)
-            audit.append_audit(conn, case.id, actor, COMPLETED, step_from=c.step,
-                               step_to=_next_step(decision), journal_id=journal_id,
+            audit.append_audit(conn, case.id, _completer(c, actor), COMPLETED, step_from=c.step,
+                               step_to=_next_step(decision, index), journal_id=journal_id,
                                detail={"outcome": c.outcome.value, "note": c.note,
                                        "on": event.on.isoformat(),
                                        "evidence": sorted(event.attachments)})
@@ -67,9 +67,25 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
         elif isinstance(c, CloseCase):
             status = CaseStatus.CLOSED if c.accepted else CaseStatus.REJECTED
             cases.set_case_status(conn, case.id, status)
-            audit.append_audit(conn, case.id, actor, f"case_{status.value}",
-                               step_from=event.step, journal_id=journal_id)
+            last = _last_completion(decision, index)
+            audit.append_audit(conn, case.id, _completer(last, actor) if last else actor,
+                               f"case_{status.value}",
+                               step_from=last.step if last else event.step,
+                               journal_id=journal_id)
 
 
-def _next_step(decision: Decision) -> int | None:
-    return next((c.step for c in decision.commands if isinstance(c, ActivateStep)), None)
+def _completer(command: CompleteStep, actor: str) -> str:
+    """Who completed a step: the service for the steps it performs itself (8, 17)."""
+    return (command.actor or actor) if command.by_service else actor
+
+
+def _next_step(decision: Decision, index: int) -> int | None:
+    """The step the case went to after the command at ``index``: the next one activated."""
+    return next((c.step for c in decision.commands[index + 1:] if isinstance(c, ActivateStep)),
+                None)
+
+
+def _last_completion(decision: Decision, index: int) -> CompleteStep | None:
+    """The last step completed before the command at ``index`` (the one that closed a case)."""
+    return next((c for c in reversed(decision.commands[:index]) if isinstance(c, CompleteStep)),
+                None)
