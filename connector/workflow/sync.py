@@ -42,6 +42,7 @@ from connector.workflow.engine import (
     StepClosed,
     decide,
 )
+from connector.workflow.evidence import last_completion_journal, round_evidence
 from connector.workflow.notes import note_once
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
@@ -88,19 +89,25 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
                          retry_after=HINT_WAIT_SECONDS)
     parsed = parse_step_key(snap.issue.key)
     if parsed is None:
-        if is_letter_issue(services, snap):
+        if is_letter_issue(services, snap) and not _is_case_parent(services, snap):
             adopt_case(services, snap)
         return
     case = cases.find_case_by_key(services.engine, parsed[0])
     if case is None or case.status is not CaseStatus.OPEN:
         return
-    owner = f"sync-{uuid.uuid4().hex[:12]}"
+    owner = locks.lock_owner(f"sync-{uuid.uuid4().hex[:12]}")
     if not locks.acquire(services.engine, f"case:{case.id}", owner, clock=services.clock):
         raise RetryLater(f"case {case.id} is being advanced by another worker", retry_after=2)
     try:
         _sync(services, case.id, parsed[1], issue_id)
     finally:
         locks.release(services.engine, f"case:{case.id}", owner)
+
+
+def _is_case_parent(services: Services, snap: IssueSnapshot) -> bool:
+    """The issue is already a case's parent: a poll of it is no new letter (no repeat)."""
+    case = cases.find_case_by_key(services.engine, snap.issue.key) if snap.issue.key else None
+    return case is not None and case.redmine_issue_id == snap.issue.id
 
 
 def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
@@ -110,9 +117,10 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
     with services.engine.connect() as conn:
         pending = [j for j in snap.journals if not is_processed(conn, journal_key(j.id))]
         view = case_view(conn, case, services.calendar)
+        previous = last_completion_journal(conn, case.id, step)
     if not pending:
         return
-    event, journal = _event(services, step, snap, pending)
+    event, journal = _event(services, step, snap, pending, previous)
     outcome = None
     if event is not None and journal is not None and case.status is CaseStatus.OPEN:
         event = _with_gate(services, case, event)
@@ -126,9 +134,12 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
             record.record(conn, case, outcome.decision, event, journal.id, outcome.created)
 
 
-def _event(services: Services, step: int, snap: IssueSnapshot,
-           pending: list[JournalEntry]) -> tuple[StepClosed | None, JournalEntry | None]:
-    """The latest status change by a person, if it is a close that still stands."""
+def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[JournalEntry],
+           previous: int | None) -> tuple[StepClosed | None, JournalEntry | None]:
+    """The latest status change by a person, if it is a close that still stands.
+
+    ``previous``: the journal of the step's last completion; its evidence is not this round's.
+    """
     bot = services.tracker.service_login()
     redmine = services.settings.redmine
     closing = {*redmine.done_statuses, *redmine.reject_statuses}
@@ -144,7 +155,7 @@ def _event(services: Services, step: int, snap: IssueSnapshot,
     event = StepClosed(
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
-        on=services.local_date(latest.created_on), attachments=snap.attachment_names,
+        on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
         team=tuple(snap.fields.get(FIELD["dev_team"], ())))
     return event, latest
 
