@@ -27,7 +27,10 @@ def test_a_holder_is_gone_only_when_its_process_on_this_host_is() -> None:
     assert not is_gone(f"{holder_prefix()}:sync-1")  # this very process
     assert not is_gone(f"{holder_prefix(os.getppid())}:sync-1")
     assert not is_gone("another-host:1:abc:sync-1")  # never judged from here
-    assert not is_gone("sync-0123456789ab")  # an owner of the old shape: expiry only
+    assert not is_gone("sync-0123456789ab")  # owners of the old shapes: expiry only
+    host, pid, _ = holder_prefix(_gone_pid()).split(":")
+    assert not is_gone(f"{host}:{pid}:140265803496320:0123abcd")  # an old worker id
+    assert is_gone(f"{host}:{os.getpid()}:b000000000000:1:w")  # from before a reboot
 
 
 def test_a_lock_of_a_gone_process_is_taken_at_once(engine: Engine) -> None:

@@ -1,6 +1,6 @@
 """Who holds a job lease or a case lock, and handing back what a gone process held.
 
-A holder's name starts ``<host>:<pid>:<boot id>``, so a lease or a lock of a process on this
+A holder's name starts ``<host>:<pid>:b<boot id>``, so a lease or a lock of a process on this
 host that no longer runs (it was killed, or the machine rebooted since) is recognised at
 once instead of waiting for its expiry: after a restart the case moves immediately. A name
 from another host, or one of another shape, is never judged gone; its expiry still applies.
@@ -31,16 +31,17 @@ def boot_id() -> str:
 
 
 def holder_prefix(pid: int | None = None) -> str:
-    """``<host>:<pid>:<boot id>`` of this process (or of ``pid`` on this host)."""
-    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}:{boot_id()}"
+    """``<host>:<pid>:b<boot id>`` of this process (or of ``pid`` on this host)."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}:b{boot_id()}"
 
 
 def is_gone(holder: str) -> bool:
     """True when ``holder`` names a process of this host that no longer runs."""
     parts = holder.split(":")
-    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+    if (len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit()
+            or not parts[2].startswith("b")):  # another host, or a name of another shape
         return False
-    if parts[2] != boot_id():
+    if parts[2] != f"b{boot_id()}":
         return boot_id() != "-"  # held before this machine's last reboot
     return not _alive(int(parts[1]))
 
