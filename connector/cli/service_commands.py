@@ -144,9 +144,9 @@ def register(main: click.Group) -> None:
         threads = _start_workers(services, server.worker_threads, stop)
         if server.worker_threads:
             _start_poller(services, stop)
-        _stop_on_signals(stop, leave=True)
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
         try:
+            _stop_on_signals(stop, leave=True)
             waitress_serve(create_app(services), host=server.host, port=server.port,
                            threads=8, url_scheme="http", ident="sop-connector")
         finally:
