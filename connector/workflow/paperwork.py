@@ -144,7 +144,7 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
         persetujuan_rencana=tuple(facts.completed(11, "ya")) or (on,),
         persetujuan_hasil=tuple(facts.completed(14, "ya")) or (on,),
         jumlah_rencana_ulang=view.loops.get(11, 0), jumlah_perbaikan=view.loops.get(14, 0),
-        tim=tuple(services.tracker.display_name(login) for login in view.team),
+        tim=tuple(facts.names.get(login, login) for login in view.team),
         pihak_pertama=settings.kepala_seksi_aplikasi,
         pihak_kedua=doc.Representative(
             nama=str(kontak.get("nama") or "........................................"),

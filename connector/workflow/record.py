@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Connection
 
 from connector.store import audit, cases
@@ -27,8 +29,13 @@ def mark_processed(conn: Connection, change_key: str) -> None:
 
 
 def record(conn: Connection, case: cases.Case, decision: Decision, event: StepClosed,
-           journal_id: int, created: dict[int, int]) -> None:
-    """Store every command's effect on the case and append it to the audit trail."""
+           journal_id: int, created: dict[int, int],
+           names: Mapping[str, str] | None = None) -> None:
+    """Store every command's effect on the case and append it to the audit trail.
+
+    ``names``: the team's names as Redmine shows them, kept with the team (step 4) for the
+    Berita Acara, which then needs no call to Redmine.
+    """
     actor = event.actor or "?"
     for index, c in enumerate(decision.commands):
         if isinstance(c, RefuseCompletion):
@@ -45,7 +52,9 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                        "evidence": sorted(event.attachments)})
         elif isinstance(c, RecordTeam):
             audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
-                               journal_id=journal_id, detail={"logins": list(c.logins)})
+                               journal_id=journal_id, detail={
+                                   "logins": list(c.logins),
+                                   "names": [(names or {}).get(x, x) for x in c.logins]})
         elif isinstance(c, CountLoop):
             audit.append_audit(conn, case.id, actor, LOOPED, step_from=c.decision_step,
                                step_to=c.back_to, journal_id=journal_id,

@@ -131,7 +131,8 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
         for entry in pending:
             record.mark_processed(conn, journal_key(entry.id))
         if outcome is not None and event is not None and journal is not None:
-            record.record(conn, case, outcome.decision, event, journal.id, outcome.created)
+            record.record(conn, case, outcome.decision, event, journal.id, outcome.created,
+                          outcome.names)
 
 
 def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[JournalEntry],
@@ -183,6 +184,7 @@ class _Outcome:
     created: dict[int, int] = field(default_factory=dict)  # step -> its subtask's id
     project: ProvisionedProject | None = None
     documents: list[str] = field(default_factory=list)  # file names attached
+    names: dict[str, str] = field(default_factory=dict)  # team login -> name in Redmine
 
 
 def _close_for_service(services: Services, issue: TrackedIssue | None, command: CompleteStep,
@@ -217,6 +219,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
             for login in command.logins:
                 tracker.ensure_member(login)
                 fault_point("workflow.after_member_added")
+                outcome.names[login] = tracker.display_name(login)
         elif isinstance(command, ReopenStep):
             _set(services, by_number[command.step], IssueChanges(
                 status=redmine.new_status, notes="Dibuka kembali untuk diulang."))
