@@ -66,6 +66,8 @@ class IssueSnapshot:
     attachment_names: frozenset[str]
     # Custom field values by field name; a user field's values are logins.
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Every attachment as (file name, when Redmine stored it), for a loop's new round.
+    attachment_times: tuple[tuple[str, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class IssueTracker(Protocol):
 
     def service_login(self) -> str:
         """The login of the account the service writes as (its journals are ours)."""
+
+    def display_name(self, login: str) -> str:
+        """The person's name as Redmine shows it (firstname lastname); the login if none."""
 
     def ensure_member(self, login: str) -> None:
         """Make a user a member of the SOP project so that steps can be assigned to them."""

@@ -49,6 +49,7 @@ class FakeTracker:
         self.versions: dict[tuple[str, str], date | None] = {}
         self.clock = clock
         self.members: set[str] = set()
+        self.names: dict[str, str] = {}  # login -> "firstname lastname", as Redmine shows
         self._journal_ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -150,6 +151,10 @@ class FakeTracker:
     def service_login(self) -> str:
         self._call()
         return SERVICE_LOGIN
+
+    def display_name(self, login: str) -> str:
+        self._call()
+        return self.names.get(login, login)
 
     def ensure_member(self, login: str) -> None:
         self._call()

@@ -27,6 +27,7 @@ from connector.config import load_settings
 from connector.demo.config import DemoDirError, prepare_dir, write_config
 from connector.demo.redmine import parse_env
 from connector.demo.scenarios import SCENARIOS, scenario
+from connector.gitlab.seeds import DOCUMENTS
 from connector.sop.loader import load_sop
 from connector.sop.model import Role
 from connector.store import audit, cases
@@ -88,6 +89,21 @@ def _pdf(output: str, label: str) -> Path:
     return path
 
 
+def _names_where_the_work_is(pdf: Path) -> None:
+    """The demo's Berita Acara ([local_git], no base_url) names the repository, the wiki,
+    each deliverable and the team by name (issue 15)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    compact = "".join(text.split())  # a long path may wrap in its table cell
+    application = compact[compact.index("A.Aplikasi"):compact.index("B.Hasilpekerjaan")]
+    assert "/si-puskesmas.git" in application and "/si-puskesmas.wiki.git" in application, text
+    deliverables = compact[compact.index("B.Hasilpekerjaan"):compact.index("C.Pelaksanaan")]
+    for document in DOCUMENTS:
+        assert f"si-puskesmas.git:{document.path}" in deliverables, (document, text)
+    team = text[text.index("D. Tim Pengembang"):text.index("Demikian")]
+    assert "Pengembang Satu" in team and "dev1" not in team, team
+
+
 def _check_addresses(output: str, redmine: Any, port: int) -> int:
     """The case's Redmine address and the dashboard's; the parent issue's id."""
     case_url = _printed(output, "Redmine")
@@ -136,7 +152,7 @@ def _own_redmine(output: str, directory: Path) -> Any:
 def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
         run_demo: Any) -> None:
     output, directory, port = run_demo("normal")
-    _pdf(output, "Berita Acara Pekerjaan")
+    _names_where_the_work_is(_pdf(output, "Berita Acara Pekerjaan"))
     redmine = _own_redmine(output, directory)
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Closed"
     assert "langkah 8 dikerjakan sop-connector" in output  # the local git host did step 8

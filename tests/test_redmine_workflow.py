@@ -64,7 +64,7 @@ def test_the_happy_path_from_letter_to_step_17(driver: CaseDriver) -> None:
     ]
     assert all(driver.remote(n).status.name == "Closed" for n in (2, 9, 17))
     team = [e.detail for e in _trail(driver) if e.action == "team_recorded"]
-    assert team == [{"logins": ["dev1", "dev2"]}]
+    assert team == [{"logins": ["dev1", "dev2"], "names": ["Pengembang Satu", "Pengembang Dua"]}]
     # The step after the team was formed is held by the team: step 9 assigned to dev1.
     assert driver.remote(9).assigned_to.name == "Pengembang Satu"
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from connector.signatures import SignatureError, verify_bearer
 from connector.store import audit, cases
+from connector.store.db import snapshot
 from webhooks.context import services
 
 blueprint = Blueprint("cases_api", __name__)
@@ -24,11 +25,11 @@ def show_case(case_id: int) -> Any:
         verify_bearer(request.headers.get("Authorization"), token.reveal() if token else None)
     except SignatureError as exc:
         return jsonify({"error": "unauthorized", "message": str(exc)}), 401
-    engine = services().engine
-    case = cases.get_case(engine, case_id)
-    if case is None:
-        abort(404, description=f"Kasus {case_id} tidak ditemukan.")
-    with engine.connect() as conn:
+    with snapshot(services().engine) as conn:  # the row, steps and timeline agree
+        case = cases.get_case(conn, case_id)
+        if case is None:
+            abort(404, description=f"Kasus {case_id} tidak ditemukan.")
+        steps = cases.list_case_steps(conn, case_id)
         trail = audit.list_audit(conn, case_id)
     return jsonify({
         "id": case.id, "case_key": case.case_key, "opd": case.opd,
@@ -38,7 +39,7 @@ def show_case(case_id: int) -> Any:
         "steps": [{"step": s.step, "state": s.state.value, "redmine_issue_id": s.redmine_issue_id,
                    "started_on": _iso(s.started_on), "due_on": _iso(s.due_on),
                    "completed_on": _iso(s.completed_on)}
-                  for s in cases.list_case_steps(engine, case_id)],
+                  for s in steps],
         "timeline": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                       "step_from": e.step_from, "step_to": e.step_to,
                       "journal_id": e.journal_id} for e in trail],

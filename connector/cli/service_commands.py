@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -65,19 +66,63 @@ def _start_poller(services: Services, stop: threading.Event) -> None:
                 (services.settings.sla.check_interval_seconds, "check-hooks",
                  lambda: check_hooks(services)),
                 (60 if services.settings.gitlab else 0, "gitlab-progress",
-                 lambda: flush_progress(services))]
+                 lambda: flush_progress(services)),
+                (TAKE_OVER_SECONDS, "take-over", lambda: _take_over(services))]
     for seconds, name, task in periodic:
         if seconds > 0:
             threading.Thread(target=_every, args=(seconds, task, stop, name), daemon=True,
                              name=f"sop-{name}").start()
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop: threading.Event, *, leave: bool = False) -> None:
+    """SIGTERM and SIGINT stop the workers after the job in hand (``leave``: and the server).
+
+    ``leave`` raises SystemExit in the main thread, which is how waitress's loop is ended
+    (its ``run`` catches it and shuts its task threads down).
+    """
     def handler(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
+        if leave:
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def _take_over(services: Services) -> None:
+    """Hand back the leases and locks of this host's processes that are gone."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from connector.store.holders import hand_back
+
+    log = logging.getLogger("connector.worker")
+    try:
+        released = hand_back(services.engine, clock=services.clock)
+    except SQLAlchemyError as exc:  # the store is down: the next round tries again
+        log.warning("take-over failed: %s", type(exc).__name__)
+        return
+    if released:
+        log.info("took over %d lease(s)/lock(s) of stopped processes", released)
+
+
+def _finish(services: Services, threads: list[threading.Thread]) -> None:
+    """Let each worker finish its job in hand, then hand back whatever is still held.
+
+    A job outlasting ``STOP_GRACE_SECONDS`` is given back (its lease and its case's lock):
+    every side effect is idempotent, so the next worker simply does it again.
+    """
+    from connector.store.holders import hand_back
+
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in threads):
+        hand_back(services.engine, only_this_process=True, clock=services.clock)
+    logging.getLogger("connector.worker").info("stopped")
+
+
+STOP_GRACE_SECONDS = 60  # below systemd's default TimeoutStopSec (90 s)
+TAKE_OVER_SECONDS = 5  # how often a running service looks for a gone process's holdings
 
 
 def register(main: click.Group) -> None:
@@ -95,12 +140,19 @@ def register(main: click.Group) -> None:
         services = _services(config_path)
         server = services.settings.server
         stop = threading.Event()
-        _start_workers(services, server.worker_threads, stop)
+        _take_over(services)
+        threads = _start_workers(services, server.worker_threads, stop)
         if server.worker_threads:
             _start_poller(services, stop)
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
-        waitress_serve(create_app(services), host=server.host, port=server.port, threads=8,
-                       url_scheme="http", ident="sop-connector")
+        try:
+            _stop_on_signals(stop, leave=True)
+            waitress_serve(create_app(services), host=server.host, port=server.port,
+                           threads=8, url_scheme="http", ident="sop-connector")
+        finally:
+            stop.set()
+            _stop_on_signals(stop)  # a second signal no longer cuts the grace short
+            _finish(services, threads)
 
     @main.command()
     @config_option
@@ -112,6 +164,7 @@ def register(main: click.Group) -> None:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         services = _services(config_path)
+        _take_over(services)
         if drain:
             done = queue.drain(services.engine, handlers_for(services), queue.new_worker_id())
             click.echo(f"{done} job(s) run")
@@ -119,9 +172,10 @@ def register(main: click.Group) -> None:
         stop = threading.Event()
         _stop_on_signals(stop)
         _start_poller(services, stop)
-        for thread in _start_workers(services, threads, stop):
-            while thread.is_alive():
-                thread.join(0.5)
+        started = _start_workers(services, threads, stop)
+        while not stop.is_set() and any(thread.is_alive() for thread in started):
+            stop.wait(0.5)
+        _finish(services, started)
 
     @main.group()
     def jobs() -> None:

@@ -79,18 +79,25 @@ class Deliverable:
 
     nama: str
     link: str | None = None
+    lokasi: str | None = None  # where it is, in words, when there is no web link
 
     def __post_init__(self) -> None:
         check_link(self.link, f"deliverable {self.nama!r}")
 
 
-def deliverables_from_links(links: Mapping[str, str | None]) -> tuple[Deliverable, ...]:
-    """The seven deliverables in the SOP's order, from a mapping of name to link (or None)."""
+def deliverables_from_links(links: Mapping[str, str | None],
+                            locations: Mapping[str, str] | None = None
+                            ) -> tuple[Deliverable, ...]:
+    """The seven deliverables in the SOP's order, from a mapping of name to link (or None).
+
+    ``locations`` names where each one is when it has no web link (a local git host).
+    """
     missing = [name for name in DELIVERABLES if name not in links]
     unknown = sorted(set(links) - set(DELIVERABLES))
     if missing or unknown:
         raise DocumentError(f"deliverables: missing {missing}, unknown {unknown}")
-    return tuple(Deliverable(name, links[name]) for name in DELIVERABLES)
+    where = locations or {}
+    return tuple(Deliverable(name, links[name], where.get(name)) for name in DELIVERABLES)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,10 @@ class BeritaAcara:
     pihak_pertama: Official
     pihak_kedua: Representative
     mengetahui: Official
+    # Where the repository and the wiki are, in words, when they have no web link (a local
+    # git host without a web viewer): a document that closes a case names where the work is.
+    repository_lokasi: str | None = None
+    wiki_lokasi: str | None = None
 
     def __post_init__(self) -> None:
         check_link(self.repository_url, "repository_url")

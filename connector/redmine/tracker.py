@@ -214,6 +214,8 @@ class RedmineTracker:
             journals=tuple(self._journal(j) for j in raw.get("journals") or ()),
             attachment_names=frozenset(a["filename"] for a in raw.get("attachments") or ()),
             fields=self._field_values(raw.get("custom_fields") or ()),
+            attachment_times=tuple((a["filename"], _time(a["created_on"]))
+                                   for a in raw.get("attachments") or ()),
         )
 
     def updated_since(self, since: datetime) -> list[int]:
@@ -248,6 +250,13 @@ class RedmineTracker:
             with translated_errors("reading the current user"):
                 self._login = str(self._redmine.user.get("current").login)
         return self._login
+
+    def display_name(self, login: str) -> str:
+        """``firstname lastname`` of the login's account (``GET /users/:id.json``)."""
+        with translated_errors(f"reading user {login}"):
+            raw = self._redmine.user.get(self._user_id(login)).raw()
+        name = f"{raw.get('firstname') or ''} {raw.get('lastname') or ''}".strip()
+        return name or login
 
     def ensure_member(self, login: str) -> None:
         """Add the user to the project with the SOP role, unless already a member."""

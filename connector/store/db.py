@@ -134,6 +134,21 @@ def reading(bind: Engine | Connection) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """Yield a connection whose reads all see one committed state of the store.
+
+    One read transaction: SQLite's WAL gives a deferred transaction one snapshot from its
+    first read; PostgreSQL's default READ COMMITTED would let each statement see newer
+    commits, so the transaction is REPEATABLE READ there (PostgreSQL docs, "Transaction
+    Isolation").
+    """
+    with reading(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
+
+
 def create_all(engine: Engine) -> None:
     """Bring the store's schema to the newest migration (creating it in an empty database).
 

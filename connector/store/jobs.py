@@ -16,9 +16,7 @@ and the claim only counts if it changed the row.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -30,6 +28,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, selec
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connector.store.db import Clock, insert_ignore, reading, utc_now
+from connector.store.holders import holder_prefix
 from connector.store.job_model import Jitter as Jitter
 from connector.store.job_model import Job as Job
 from connector.store.job_model import JobNotReplayable as JobNotReplayable
@@ -50,8 +49,7 @@ _RETRYABLE = (JobStatus.PENDING.value, JobStatus.FAILED.value)
 
 def new_worker_id() -> str:
     """Return a worker id unique to this host, process and thread."""
-    thread = threading.get_ident()
-    return f"{socket.gethostname()}:{os.getpid()}:{thread}:{uuid.uuid4().hex[:8]}"
+    return f"{holder_prefix()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
 
 
 def enqueue(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlsplit
 
 from connector.bootstrap import Services
 from connector.documents import model as doc
@@ -20,7 +22,7 @@ from connector.faults import fault_point
 from connector.gitlab.seeds import DOCUMENTS
 from connector.sop.model import DocumentKind
 from connector.store import audit, cases
-from connector.store.projects import project_of_case
+from connector.store.projects import CaseProject, project_of_case
 from connector.workflow.automation import project_for
 from connector.workflow.engine import CaseView
 from connector.workflow.record_reader import CaseFacts, case_facts
@@ -139,16 +141,41 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
         nama_aplikasi=case.nama_aplikasi, deskripsi=str(case.letter.get("deskripsi") or "-"),
         opd=_opd(services, case), surat=_letter(case, on), repository_url=repo,
         wiki_url=_web_link(project.wiki_url) if project else None,
-        deliverables=doc.deliverables_from_links(links), pengembangan=period,
+        deliverables=doc.deliverables_from_links(links, _deliverable_places(project)),
+        pengembangan=period,
         persetujuan_rencana=tuple(facts.completed(11, "ya")) or (on,),
         persetujuan_hasil=tuple(facts.completed(14, "ya")) or (on,),
         jumlah_rencana_ulang=view.loops.get(11, 0), jumlah_perbaikan=view.loops.get(14, 0),
-        tim=view.team, pihak_pertama=settings.kepala_seksi_aplikasi,
+        tim=tuple(facts.names.get(login, login) for login in view.team),
+        pihak_pertama=settings.kepala_seksi_aplikasi,
         pihak_kedua=doc.Representative(
             nama=str(kontak.get("nama") or "........................................"),
             jabatan=str(kontak.get("jabatan") or f"Perwakilan {_opd(services, case).nama}"),
             instansi=_opd(services, case).nama),
-        mengetahui=settings.kepala_dinas)
+        mengetahui=settings.kepala_dinas,
+        repository_lokasi=_place(project.web_url) if project else None,
+        wiki_lokasi=_place(project.wiki_url) if project else None)
+
+
+def _place(url: str) -> str | None:
+    """Where a repository without a web address is, in words: its path on the server.
+
+    A local git host with no ``[local_git] base_url`` gives ``file://`` addresses, which a
+    signed document must not link (``_web_link``) but must still name.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return f"{unquote(parts.path)} (repositori git di server)"
+
+
+def _deliverable_places(project: CaseProject | None) -> dict[str, str]:
+    """Where each deliverable is on a local git host: the repository and its docs/ file."""
+    if project is None or _place(project.web_url) is None:
+        return {}
+    repository = PurePosixPath(unquote(urlsplit(project.web_url).path)).name
+    places = {d.name: f"{repository}: {d.path}" for d in DOCUMENTS}
+    return places | {"Aplikasi": f"{repository} (cabang main)"}
 
 
 def _where_found(services: Services, case: cases.Case) -> dict[str, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Connection
 
 from connector.store import audit, cases
@@ -27,10 +29,15 @@ def mark_processed(conn: Connection, change_key: str) -> None:
 
 
 def record(conn: Connection, case: cases.Case, decision: Decision, event: StepClosed,
-           journal_id: int, created: dict[int, int]) -> None:
-    """Store every command's effect on the case and append it to the audit trail."""
+           journal_id: int, created: dict[int, int],
+           names: Mapping[str, str] | None = None) -> None:
+    """Store every command's effect on the case and append it to the audit trail.
+
+    ``names``: the team's names as Redmine shows them, kept with the team (step 4) for the
+    Berita Acara, which then needs no call to Redmine.
+    """
     actor = event.actor or "?"
-    for c in decision.commands:
+    for index, c in enumerate(decision.commands):
         if isinstance(c, RefuseCompletion):
             audit.append_audit(conn, case.id, actor, "completion_refused", step_from=c.step,
                                journal_id=journal_id, detail={"reason": c.note,
@@ -38,14 +45,16 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
         elif isinstance(c, CompleteStep):
             cases.upsert_case_step(conn, case.id, c.step, state=StepState.DONE,
                                    completed_on=event.on)
-            audit.append_audit(conn, case.id, actor, COMPLETED, step_from=c.step,
-                               step_to=_next_step(decision), journal_id=journal_id,
+            audit.append_audit(conn, case.id, _completer(c, actor), COMPLETED, step_from=c.step,
+                               step_to=_next_step(decision, index), journal_id=journal_id,
                                detail={"outcome": c.outcome.value, "note": c.note,
                                        "on": event.on.isoformat(),
                                        "evidence": sorted(event.attachments)})
         elif isinstance(c, RecordTeam):
             audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
-                               journal_id=journal_id, detail={"logins": list(c.logins)})
+                               journal_id=journal_id, detail={
+                                   "logins": list(c.logins),
+                                   "names": [(names or {}).get(x, x) for x in c.logins]})
         elif isinstance(c, CountLoop):
             audit.append_audit(conn, case.id, actor, LOOPED, step_from=c.decision_step,
                                step_to=c.back_to, journal_id=journal_id,
@@ -67,9 +76,25 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
         elif isinstance(c, CloseCase):
             status = CaseStatus.CLOSED if c.accepted else CaseStatus.REJECTED
             cases.set_case_status(conn, case.id, status)
-            audit.append_audit(conn, case.id, actor, f"case_{status.value}",
-                               step_from=event.step, journal_id=journal_id)
+            last = _last_completion(decision, index)
+            audit.append_audit(conn, case.id, _completer(last, actor) if last else actor,
+                               f"case_{status.value}",
+                               step_from=last.step if last else event.step,
+                               journal_id=journal_id)
 
 
-def _next_step(decision: Decision) -> int | None:
-    return next((c.step for c in decision.commands if isinstance(c, ActivateStep)), None)
+def _completer(command: CompleteStep, actor: str) -> str:
+    """Who completed a step: the service for the steps it performs itself (8, 17)."""
+    return (command.actor or actor) if command.by_service else actor
+
+
+def _next_step(decision: Decision, index: int) -> int | None:
+    """The step the case went to after the command at ``index``: the next one activated."""
+    return next((c.step for c in decision.commands[index + 1:] if isinstance(c, ActivateStep)),
+                None)
+
+
+def _last_completion(decision: Decision, index: int) -> CompleteStep | None:
+    """The last step completed before the command at ``index`` (the one that closed a case)."""
+    return next((c for c in reversed(decision.commands[:index]) if isinstance(c, CompleteStep)),
+                None)

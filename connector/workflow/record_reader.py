@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from connector.store.audit import AuditEntry
@@ -14,6 +14,7 @@ class CaseFacts:
 
     completions: dict[int, list[tuple[date, str, str]]]  # step -> (on, outcome, note)
     activations: dict[int, list[date]]  # step -> start dates
+    names: dict[str, str] = field(default_factory=dict)  # team login -> name (step 4)
 
     def completed(self, step: int, outcome: str | None = None) -> list[date]:
         """The dates ``step`` was completed (with that outcome)."""
@@ -27,9 +28,10 @@ class CaseFacts:
 
 
 def case_facts(trail: list[AuditEntry]) -> CaseFacts:
-    """Collect completion and activation dates from a case's audit trail."""
+    """Collect completion and activation dates, and the team's names, from a case's trail."""
     completions: dict[int, list[tuple[date, str, str]]] = {}
     activations: dict[int, list[date]] = {}
+    names: dict[str, str] = {}
     for entry in trail:
         detail = entry.detail or {}
         if entry.action == "step_completed" and entry.step_from is not None and "on" in detail:
@@ -38,5 +40,9 @@ def case_facts(trail: list[AuditEntry]) -> CaseFacts:
                  str(detail.get("note", ""))))
         elif entry.action == "step_activated" and entry.step_to is not None:
             activations.setdefault(entry.step_to, []).append(date.fromisoformat(detail["start"]))
-    return CaseFacts(completions, activations)
+        elif entry.action == "team_recorded":
+            logins = [str(x) for x in detail.get("logins", ())]
+            names |= dict(zip(logins, (str(n) for n in detail.get("names", logins)),
+                              strict=False))
+    return CaseFacts(completions, activations, names)
 

@@ -43,6 +43,7 @@ from connector.workflow.engine import (
     StepClosed,
     decide,
 )
+from connector.workflow.evidence import last_completion_journal, round_evidence
 from connector.workflow.notes import note_once
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
@@ -89,19 +90,25 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
                          retry_after=HINT_WAIT_SECONDS)
     parsed = parse_step_key(snap.issue.key)
     if parsed is None:
-        if is_letter_issue(services, snap):
+        if is_letter_issue(services, snap) and not _is_case_parent(services, snap):
             adopt_case(services, snap)
         return
     case = cases.find_case_by_key(services.engine, parsed[0])
     if case is None or case.status is not CaseStatus.OPEN:
         return
-    owner = f"sync-{uuid.uuid4().hex[:12]}"
+    owner = locks.lock_owner(f"sync-{uuid.uuid4().hex[:12]}")
     if not locks.acquire(services.engine, f"case:{case.id}", owner, clock=services.clock):
         raise RetryLater(f"case {case.id} is being advanced by another worker", retry_after=2)
     try:
         _sync(services, case.id, parsed[1], issue_id)
     finally:
         locks.release(services.engine, f"case:{case.id}", owner)
+
+
+def _is_case_parent(services: Services, snap: IssueSnapshot) -> bool:
+    """The issue is already a case's parent: a poll of it is no new letter (no repeat)."""
+    case = cases.find_case_by_key(services.engine, snap.issue.key) if snap.issue.key else None
+    return case is not None and case.redmine_issue_id == snap.issue.id
 
 
 def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
@@ -111,9 +118,10 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
     with services.engine.connect() as conn:
         pending = [j for j in snap.journals if not is_processed(conn, journal_key(j.id))]
         view = case_view(conn, case, services.calendar)
+        previous = last_completion_journal(conn, case.id, step)
     if not pending:
         return
-    event, journal = _event(services, step, snap, pending)
+    event, journal = _event(services, step, snap, pending, previous)
     outcome = None
     if event is not None and journal is not None and case.status is CaseStatus.OPEN:
         event = _with_gate(services, case, event)
@@ -124,12 +132,16 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
         for entry in pending:
             record.mark_processed(conn, journal_key(entry.id))
         if outcome is not None and event is not None and journal is not None:
-            record.record(conn, case, outcome.decision, event, journal.id, outcome.created)
+            record.record(conn, case, outcome.decision, event, journal.id, outcome.created,
+                          outcome.names)
 
 
-def _event(services: Services, step: int, snap: IssueSnapshot,
-           pending: list[JournalEntry]) -> tuple[StepClosed | None, JournalEntry | None]:
-    """The latest status change by a person, if it is a close that still stands."""
+def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[JournalEntry],
+           previous: int | None) -> tuple[StepClosed | None, JournalEntry | None]:
+    """The latest status change by a person, if it is a close that still stands.
+
+    ``previous``: the journal of the step's last completion; its evidence is not this round's.
+    """
     bot = services.tracker.service_login()
     redmine = services.settings.redmine
     closing = {*redmine.done_statuses, *redmine.reject_statuses}
@@ -145,7 +157,7 @@ def _event(services: Services, step: int, snap: IssueSnapshot,
     event = StepClosed(
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
-        on=services.local_date(latest.created_on), attachments=snap.attachment_names,
+        on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
         team=tuple(snap.fields.get(FIELD["dev_team"], ())))
     return event, latest
 
@@ -173,6 +185,7 @@ class _Outcome:
     created: dict[int, int] = field(default_factory=dict)  # step -> its subtask's id
     project: ProvisionedProject | None = None
     documents: list[str] = field(default_factory=list)  # file names attached
+    names: dict[str, str] = field(default_factory=dict)  # team login -> name in Redmine
 
 
 def _close_for_service(services: Services, issue: TrackedIssue | None, command: CompleteStep,
@@ -207,6 +220,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
             for login in command.logins:
                 tracker.ensure_member(login)
                 fault_point("workflow.after_member_added")
+                outcome.names[login] = tracker.display_name(login)
         elif isinstance(command, ReopenStep):
             _set(services, by_number[command.step], IssueChanges(
                 status=redmine.new_status, notes="Dibuka kembali untuk diulang."))
