@@ -99,8 +99,8 @@ def register(main: click.Group) -> None:
         if server.worker_threads:
             _start_poller(services, stop)
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
-        waitress_serve(create_app(services), host=server.host, port=server.port, threads=8,
-                       url_scheme="http", ident="sop-connector")
+        waitress_serve(create_app(services), host=server.host, port=server.port,
+                       url_scheme="http", ident="sop-connector", **server.waitress_options())
 
     @main.command()
     @config_option
