@@ -26,10 +26,10 @@ HUGE = 300 * MB
 LIMIT = 2000000  # [server] max_body_bytes of the test configuration
 
 
-def _connect(base: str) -> socket.socket:
+def _connect(base: str, source: str = "127.0.0.1") -> socket.socket:
+    """A connection to ``base`` from the loopback address ``source`` (any of 127.0.0.0/8)."""
     host, port = base.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    return sock
+    return socket.create_connection((host, int(port)), timeout=10, source_address=(source, 0))
 
 
 def _answer_line(sock: socket.socket) -> str:
@@ -87,15 +87,19 @@ def test_a_300_mb_unauthenticated_body_is_refused_before_it_is_read(tmp_path: Pa
     assert urllib.request.urlopen(f"{base}/healthz", timeout=5).status == 200
 
 
-def _slow_clients(stack: ExitStack, base: str, count: int) -> None:
+def _slow_clients(stack: ExitStack, base: str, count: int,
+                  source: str = "127.0.0.1") -> list[socket.socket]:
     """``count`` connections that send half a request and then say nothing."""
+    socks = []
     for i in range(count):
-        sock = stack.enter_context(closing(_connect(base)))
+        sock = stack.enter_context(closing(_connect(base, source)))
         if i % 2:
             sock.sendall(b"POST /webhooks/intake HTTP/1.1\r\nHost: sop\r\n")  # half a header
         else:
             sock.sendall(b"POST /webhooks/intake HTTP/1.1\r\nHost: sop\r\n"
                          b"Content-Length: 1000\r\n\r\n{")  # a body that never comes
+        socks.append(sock)
+    return socks
 
 
 def _timed_health(base: str) -> float:
