@@ -167,3 +167,14 @@ def test_a_redmine_account_without_any_right_is_refused(anonymous: FlaskClient) 
     assert "tidak berhak membuka dasbor ini" in answer.get_data(as_text=True)
     assert anonymous.get("/dashboard").status_code == 302
     assert anonymous.get("/api/cases").status_code == 401
+
+
+def test_a_cookie_without_a_session_id_or_scope_is_refused(anonymous: FlaskClient) -> None:
+    """A cookie signed before this change (only ``login``) no longer opens anything."""
+    with anonymous.session_transaction() as session:
+        session["login"] = "kadis"
+    assert anonymous.get("/dashboard").status_code == 302
+    assert anonymous.get("/api/cases").status_code == 401
+    with anonymous.session_transaction() as session:
+        session.update(sid="0" * 32)  # a session id, but no scope
+    assert anonymous.get("/dashboard").status_code == 302

@@ -85,9 +85,9 @@ def _session_login() -> str | None:
 
 def current_scope() -> Scope | None:
     """The OPDs this session's login sees (``Scope(None)``: all), or None if not signed in."""
-    if "login" not in session:
+    if "login" not in session or "scope" not in session:  # no sign-in, or an old cookie
         return None
-    return Scope.from_session(session.get("scope"))
+    return Scope.from_session(session["scope"])
 
 
 def csrf_token() -> str:
