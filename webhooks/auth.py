@@ -37,6 +37,7 @@ from connector.rendering import html_env
 from connector.store.sessions import is_revoked, revoke_session
 from webhooks.access import REFUSED, Scope, configured_scope, is_project_member
 from webhooks.context import services
+from webhooks.csrf import csrf_ok, csrf_token
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)  # registered under the dashboard blueprint
@@ -88,21 +89,6 @@ def current_scope() -> Scope | None:
     if "login" not in session or "scope" not in session:  # no sign-in, or an old cookie
         return None
     return Scope.from_session(session["scope"])
-
-
-def csrf_token() -> str:
-    """This session's CSRF token for the forms (made on first use)."""
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def csrf_ok() -> bool:
-    """True when the POSTed form carries this session's CSRF token."""
-    given, expected = request.form.get("csrf", ""), session.get("csrf")
-    return isinstance(expected, str) and hmac.compare_digest(
-        given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def token_matches(given: str | None) -> bool:
