@@ -69,10 +69,16 @@ def _defuse_offtags(text: str) -> str:
 
 
 def fenced(text: object, formatting: str) -> str:
-    """A block of untrusted text as a code block: shown as written, never formatted."""
+    """A block of untrusted text as a code block: shown as written, never formatted.
+
+    Textile: ``<pre>``; CommonMark: a ``~`` fence longer than any run of ``~`` in the text;
+    Markdown (Redcarpet): an indented code block, which no line of the text can end.
+    """
     body = "\n".join(str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     if formatting == "textile":
         return f"<pre>\n{_defuse_offtags(body)}\n</pre>"
+    if formatting == "markdown":  # Redcarpet ends a ~~~ fence at any ~~~ line: indent instead
+        return "\n".join("    " + line for line in body.split("\n"))
     runs = [len(run) for run in re.findall(r"~+", body)]
     fence = "~" * max(3, max(runs, default=0) + 1)
     return f"{fence}\n{body}\n{fence}"

@@ -3,8 +3,8 @@
 A hostile letter goes through the intake and the worker into the real Redmine; the issue's
 page, as Redmine renders it to a signed-in user, must show the text literally: no image,
 no macro output, no mention, no link and no heading made from the letter. Run for Textile
-(Redmine 5.0's default) and for CommonMark (``Setting.text_formatting`` switched with
-``bin/rails runner``, and ``[redmine] text_formatting`` set to match).
+(Redmine 5.0's default), CommonMark and Markdown (Redcarpet): ``Setting.text_formatting``
+switched with ``bin/rails runner``, and ``[redmine] text_formatting`` set to match.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ Halo @kadis dan @admin, lihat #1 dan "tautan":http://evil.example/t
 INLINE = "!http://evil.example/cell.png! {{collapse}} @kadis h1. x [a](http://evil.example/c)"
 
 
-@pytest.fixture(params=["textile", "common_mark"])
+@pytest.fixture(params=["textile", "common_mark", "markdown"])
 def formatting(request: pytest.FixtureRequest, redmine: Any) -> Iterator[str]:
     """Redmine's text formatting for this test; put back to textile afterwards."""
     _set_formatting(redmine, request.param)

@@ -39,3 +39,7 @@ def test_only_literal_values_of_a_table_become_code() -> None:
         "| Perihal | <code>!http://x/p.png!</code> |", "| Diterima | 2026-11-30 |"]
     assert table(rows, ["Data", "Isi"], "common_mark").splitlines()[2] == \
         "| Perihal | `!http://x/p.png!` |"
+
+
+def test_a_redcarpet_markdown_block_is_indented_line_by_line() -> None:
+    assert fenced("a\n~~~\n\n# b", "markdown") == "    a\n    ~~~\n    \n    # b"
