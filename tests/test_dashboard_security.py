@@ -148,6 +148,7 @@ def opd_team(anonymous: FlaskClient) -> FlaskClient:
 def test_an_opd_team_sees_only_its_opd(opd_team: FlaskClient) -> None:
     everything = opd_team.get("/dashboard?status=semua").get_data(as_text=True)
     assert sorted(ids(everything)) == [1, 3] and "BAPPEDA" not in everything
+    assert 'href="/dashboard/recap"' not in everything  # the recap is not theirs
     assert ids(opd_team.get("/dashboard?opd=BAPPEDA&status=semua").get_data(True)) == []
     body: dict[str, Any] = opd_team.get("/api/cases?status=semua").get_json()
     assert {c["opd"] for c in body["cases"]} == {"DINKES"}
@@ -178,3 +179,7 @@ def test_a_cookie_without_a_session_id_or_scope_is_refused(anonymous: FlaskClien
     with anonymous.session_transaction() as session:
         session.update(sid="0" * 32)  # a session id, but no scope
     assert anonymous.get("/dashboard").status_code == 302
+
+
+def test_whoever_sees_every_opd_has_the_recap_link(client: FlaskClient) -> None:
+    assert 'href="/dashboard/recap"' in client.get("/dashboard").get_data(as_text=True)

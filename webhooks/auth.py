@@ -112,7 +112,9 @@ def page_requires_sign_in(view: F) -> F:
 def render_page(name: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """A dashboard page from ``templates/dashboard/`` (autoescaped, strict undefined)."""
     template = html_env().get_template(f"dashboard/{name}")
+    scope = current_scope()
     return template.render(url_for=url_for, login=current_login(), csrf=csrf_token(),
+                           sees_all=scope is not None and scope.opds is None,
                            **context), status
 
 
