@@ -25,6 +25,7 @@ from connector.bootstrap import Services, bootstrap
 from connector.config import load_settings
 from connector.reporting.recap import monthly_recap, recap_csv
 from tests.conftest import write_config
+from tests.dashboard_forms import post_form
 from tests.fakes import FakeTracker
 from tests.test_reporting import build_bappeda, build_puskesmas, build_refused
 
@@ -76,7 +77,7 @@ def anonymous(services: Services) -> FlaskClient:
 
 @pytest.fixture
 def client(anonymous: FlaskClient) -> FlaskClient:
-    answer = anonymous.post("/dashboard/masuk", data={"token": TOKEN, "next": "/dashboard"})
+    answer = post_form(anonymous, "/dashboard/masuk", {"token": TOKEN, "next": "/dashboard"})
     assert answer.status_code == 302
     return anonymous
 
@@ -113,7 +114,7 @@ def test_the_sign_in_page_offers_both_ways(anonymous: FlaskClient) -> None:
 
 
 def test_the_access_token_signs_in_with_a_safe_cookie(anonymous: FlaskClient) -> None:
-    answer = anonymous.post("/dashboard/masuk", data={"token": TOKEN, "next": "/dashboard/recap"})
+    answer = post_form(anonymous, "/dashboard/masuk", {"token": TOKEN, "next": "/dashboard/recap"})
     assert (answer.status_code, answer.headers["Location"]) == (302, "/dashboard/recap")
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("sop_dashboard=") and TOKEN not in cookie
@@ -127,15 +128,26 @@ def test_the_access_token_signs_in_with_a_safe_cookie(anonymous: FlaskClient) ->
 
 @pytest.mark.parametrize("token", ["wrong-token", TOKEN + "x", TOKEN[:-1], "", "tökén"])
 def test_a_wrong_token_is_refused(anonymous: FlaskClient, token: str) -> None:
-    answer = anonymous.post("/dashboard/masuk", data={"token": token})
+    answer = post_form(anonymous, "/dashboard/masuk", {"token": token})
     assert answer.status_code == 403
     assert "Token akses salah." in answer.get_data(as_text=True)
     assert "Set-Cookie" not in answer.headers
     assert anonymous.get("/dashboard").status_code == 302
 
 
-def test_a_wall_screen_signs_in_with_the_token_in_the_url(anonymous: FlaskClient) -> None:
+def test_a_token_in_the_url_never_signs_in(anonymous: FlaskClient) -> None:
+    """Issue 20 finding 13: the token only in a POSTed form, never in URLs or proxy logs."""
     answer = anonymous.get(f"/dashboard/masuk?token={TOKEN}&next=/dashboard?opd=DINKES")
+    assert answer.status_code == 400
+    assert "tidak diterima di alamat (URL)" in answer.get_data(as_text=True)
+    assert anonymous.get("/dashboard").status_code == 302
+    answer = post_form(anonymous, f"/dashboard/masuk?token={TOKEN}", {"next": "/dashboard"})
+    assert answer.status_code != 302 and anonymous.get("/dashboard").status_code == 302
+
+
+def test_a_wall_screen_signs_in_with_the_posted_token(anonymous: FlaskClient) -> None:
+    answer = post_form(anonymous, "/dashboard/masuk",
+                       {"token": TOKEN, "next": "/dashboard?opd=DINKES"})
     assert (answer.status_code, answer.headers["Location"]) == (302, "/dashboard?opd=DINKES")
     assert anonymous.get("/dashboard").status_code == 200
 
@@ -143,12 +155,12 @@ def test_a_wall_screen_signs_in_with_the_token_in_the_url(anonymous: FlaskClient
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil",
                                     "/dashboard//evil.example", "javascript:alert(1)"])
 def test_sign_in_never_redirects_to_another_site(anonymous: FlaskClient, target: str) -> None:
-    answer = anonymous.post("/dashboard/masuk", data={"token": TOKEN, "next": target})
+    answer = post_form(anonymous, "/dashboard/masuk", {"token": TOKEN, "next": target})
     assert answer.headers["Location"] == "/dashboard"
 
 
 def test_sign_out_ends_the_session(client: FlaskClient) -> None:
-    answer = client.post("/dashboard/keluar")
+    answer = post_form(client, "/dashboard/keluar")
     assert (answer.status_code, answer.headers["Location"]) == (302, "/dashboard/masuk")
     assert client.get("/dashboard").status_code == 302
     assert client.get("/api/cases").status_code == 401
@@ -176,7 +188,7 @@ def test_a_redmine_account_signs_in(anonymous: FlaskClient,
     _stub_redmine()
     caplog.set_level(logging.DEBUG)
     form = {"login": "kasi", "password": "rahasia-kasi", "next": "/dashboard"}
-    answer = anonymous.post("/dashboard/masuk", data=form)
+    answer = post_form(anonymous, "/dashboard/masuk", form)
     assert (answer.status_code, answer.headers["Location"]) == (302, "/dashboard")
     html = anonymous.get("/dashboard").get_data(as_text=True)
     assert "masuk sebagai <strong>kasi</strong>" in html
@@ -188,7 +200,7 @@ def test_a_wrong_redmine_password_is_refused(anonymous: FlaskClient,
                                              caplog: pytest.LogCaptureFixture) -> None:
     _stub_redmine()
     caplog.set_level(logging.DEBUG)
-    answer = anonymous.post("/dashboard/masuk", data={"login": "kasi", "password": "tebakan"})
+    answer = post_form(anonymous, "/dashboard/masuk", {"login": "kasi", "password": "tebakan"})
     html = answer.get_data(as_text=True)
     assert answer.status_code == 403 and "Login atau kata sandi Redmine salah." in html
     assert "tebakan" not in html and "tebakan" not in caplog.text
@@ -198,7 +210,7 @@ def test_a_wrong_redmine_password_is_refused(anonymous: FlaskClient,
 @responses.activate
 def test_redmine_down_is_said_and_nothing_signs_in(anonymous: FlaskClient) -> None:
     responses.add(responses.GET, REDMINE_ME, body=requests.ConnectionError("refused"))
-    answer = anonymous.post("/dashboard/masuk", data={"login": "kasi", "password": "x"})
+    answer = post_form(anonymous, "/dashboard/masuk", {"login": "kasi", "password": "x"})
     assert answer.status_code == 503
     assert "Redmine tidak dapat dihubungi" in answer.get_data(as_text=True)
     assert anonymous.get("/dashboard").status_code == 302
@@ -206,7 +218,7 @@ def test_redmine_down_is_said_and_nothing_signs_in(anonymous: FlaskClient) -> No
 
 @responses.activate
 def test_empty_credentials_never_reach_redmine(anonymous: FlaskClient) -> None:
-    answer = anonymous.post("/dashboard/masuk", data={"login": "kasi", "password": ""})
+    answer = post_form(anonymous, "/dashboard/masuk", {"login": "kasi", "password": ""})
     assert answer.status_code == 400 and len(responses.calls) == 0
 
 
@@ -216,7 +228,7 @@ def test_redmine_sign_in_can_be_switched_off(tmp_path: Path, env: None,
     built = dashboard_services(tmp_path, monkeypatch, redmine_login=False)
     client = make_app(built).test_client()
     assert "Dengan akun Redmine" not in client.get("/dashboard/masuk").get_data(as_text=True)
-    answer = client.post("/dashboard/masuk", data={"login": "kasi", "password": "rahasia-kasi"})
+    answer = post_form(client, "/dashboard/masuk", {"login": "kasi", "password": "rahasia-kasi"})
     assert answer.status_code == 403 and len(responses.calls) == 0
     built.engine.dispose()
 

@@ -1,7 +1,8 @@
 """The dashboard in a real browser: Debian's headless Chromium against a real WSGI server.
 
-Chromium signs itself in the way a wall screen does (``/dashboard/masuk?token=...``, which
-sets the session cookie and redirects), at a phone's width (412 x 915 CSS pixels). Its DOM
+Chromium is signed in by the test's own ``/test-sign-in?next=...`` (the real sign-in form,
+POSTed with its CSRF token, whose session cookie it hands to Chromium with the redirect:
+the token is never accepted in a URL), at a phone's width (412 x 915 CSS pixels). Its DOM
 must show the cases, the development bars and the timeline chart; the screenshots are kept
 under pytest's tmp dir and copied to /tmp/sop-dashboard-preview/ for a person to look at.
 Chromium is required (``apt-get install chromium``, in scripts/install): no skip.
@@ -16,12 +17,15 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import parse_qs, quote
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from connector.bootstrap import Services
+from tests.dashboard_forms import sign_in_with_token
 from tests.test_dashboard import TOKEN, dashboard_services, make_app
 from tests.test_reporting import build_bappeda, build_puskesmas, build_refused
 
@@ -40,7 +44,7 @@ def base_url(tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch) -> Iter
     services: Services = dashboard_services(tmp_path, monkeypatch)
     for build in (build_puskesmas, build_bappeda, build_refused):
         build(services.engine)
-    server = make_server("127.0.0.1", 0, make_app(services), threaded=True)
+    server = make_server("127.0.0.1", 0, _with_test_sign_in(make_app(services)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -50,6 +54,22 @@ def base_url(tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch) -> Iter
         server.server_close()
         thread.join(timeout=10)
         services.engine.dispose()
+
+
+def _with_test_sign_in(app: Flask) -> Any:
+    """``app`` plus ``GET /test-sign-in?next=``: the token sign-in form, done for Chromium."""
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/test-sign-in":
+            return app(environ, start_response)
+        target = parse_qs(environ.get("QUERY_STRING", "")).get("next", ["/dashboard"])[0]
+        client = app.test_client()
+        assert sign_in_with_token(client, TOKEN).status_code == 302
+        cookie = client.get_cookie("sop_dashboard")
+        assert cookie is not None
+        start_response("302 Found", [("Location", target), (
+            "Set-Cookie", f"sop_dashboard={cookie.value}; HttpOnly; Path=/; SameSite=Lax")])
+        return [b""]
+    return wsgi
 
 
 def chromium(tmp_path: Path, url: str, *args: str, size: str = PHONE) -> str:
@@ -65,7 +85,7 @@ def chromium(tmp_path: Path, url: str, *args: str, size: str = PHONE) -> str:
 
 
 def signed_in(base_url: str, path: str) -> str:
-    return f"{base_url}/dashboard/masuk?token={quote(TOKEN)}&next={quote(path)}"
+    return f"{base_url}/test-sign-in?next={quote(path)}"
 
 
 def screenshot(tmp_path: Path, base_url: str, path: str, name: str,

@@ -28,6 +28,7 @@ from connector.bootstrap import Services, bootstrap
 from connector.config import load_settings
 from connector.signatures import hmac_sha256_hex, standard_webhook_signature
 from tests.conftest import FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
+from tests.dashboard_forms import sign_in_with_token
 from tests.fakes import FakeTracker
 from webhooks import create_app, openapi_markdown
 from webhooks.openapi import SPEC
@@ -124,7 +125,7 @@ def _encoded(case: Any) -> bytes | None:
 
 def _session_cookie(app: Flask) -> str:
     client = app.test_client()
-    assert client.get(f"/dashboard/masuk?token={ACCESS_TOKEN}").status_code == 302
+    assert sign_in_with_token(client, ACCESS_TOKEN).status_code == 302
     cookie = client.get_cookie("sop_dashboard")
     assert cookie is not None
     return cookie.value

@@ -28,6 +28,7 @@ from connector.errors import ConfigError, ConnectorError
 from connector.signatures import hmac_sha256_hex, standard_webhook_signature
 from connector.store import jobs as queue
 from tests.conftest import FROZEN, sample_letter, write_config
+from tests.dashboard_forms import CSRF, sign_in_with_token
 from tests.fakes import FakeTracker
 from tests.gitlab_stubs import BASE, GROUP, sample_request, url
 from tests.test_documents_render import berita_acara, office, pdf_text
@@ -182,7 +183,7 @@ def test_the_http_answers_hold_no_secret(services: Services, seen: Outputs) -> N
         client.get("/dashboard/masuk?token=nope"),
     ]
     answers += _webhook_deliveries(client)
-    assert client.get(f"/dashboard/masuk?token={SENTINELS['SOP_TEST_ACCESS']}").status_code == 302
+    assert sign_in_with_token(client, SENTINELS["SOP_TEST_ACCESS"]).status_code == 302
     answers += [client.get("/dashboard"), client.get("/dashboard/cases/1"),
                 client.get("/dashboard/recap"), client.get("/dashboard/recap.csv"),
                 client.get("/dashboard/masuk")]
@@ -249,9 +250,10 @@ def test_a_production_server_logs_no_secret(services: Services, seen: Outputs) -
                 http.post(f"{base}/webhooks/redmine/{hook}", json={"payload": {}}, timeout=10),
                 http.post(f"{base}/webhooks/intake", json=sample_letter("2/W"), timeout=10,
                           headers=_bearer("SOP_TEST_INTAKE_TOKEN")),
-                http.get(f"{base}/dashboard/masuk",
-                         params={"token": SENTINELS["SOP_TEST_ACCESS"]}, timeout=10,
-                         allow_redirects=False),
+                http.post(f"{base}/dashboard/masuk", timeout=10, allow_redirects=False,
+                          data={"token": SENTINELS["SOP_TEST_ACCESS"],
+                                "csrf": CSRF.findall(http.get(f"{base}/dashboard/masuk",
+                                                              timeout=10).text)[0]}),
             ):
                 assert answer.status_code in (200, 202, 302)
                 seen.add("waitress answer", answer.text + str(answer.headers))

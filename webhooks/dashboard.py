@@ -26,7 +26,14 @@ from connector.reporting.recap import (
 )
 from connector.store.schema import CaseStatus
 from webhooks import auth
-from webhooks.auth import current_login, page_requires_sign_in, render_page, token_matches
+from webhooks.access import Scope
+from webhooks.auth import (
+    current_login,
+    current_scope,
+    page_requires_sign_in,
+    render_page,
+    token_matches,
+)
 from webhooks.cases_api import CASE_ID
 from webhooks.context import services
 
@@ -34,6 +41,8 @@ blueprint = Blueprint("dashboard", __name__)
 blueprint.register_blueprint(auth.blueprint)
 ALL = "semua"
 STATUSES = {s.value: s for s in CaseStatus}
+RECAP_STAFF_ONLY = ("Rekap bulanan mencakup kasus semua OPD dan hanya untuk pegawai "
+                    "Diskominfo; tim teknis OPD melihat kasus OPD-nya di daftar kasus.")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
@@ -54,10 +63,17 @@ class Filters:
                    f"{', '.join([*STATUSES, ALL])}."
         return cls(args.get("opd", "").strip().upper(), status)
 
-    def summaries(self, today: date) -> list[CaseSummary]:
+    def summaries(self, today: date, scope: Scope) -> list[CaseSummary]:
+        """The matching cases among those ``scope`` sees."""
         s = services()
-        return case_summaries(s.engine, s.sop, s.calendar, today, opd=self.opd or None,
-                              status=STATUSES.get(self.status))
+        found = case_summaries(s.engine, s.sop, s.calendar, today, opd=self.opd or None,
+                               status=STATUSES.get(self.status))
+        return [c for c in found if scope.allows(c.opd)]
+
+
+def _scope() -> Scope:
+    """The signed-in session's scope (pages run only once signed in)."""
+    return current_scope() or Scope(frozenset())
 
 
 @dataclass(frozen=True)
@@ -104,10 +120,10 @@ def case_list() -> Any:
     filters = Filters.parse(request.args)
     if isinstance(filters, str):
         return render_page("error.html", 400, message=filters)
-    s = services()
+    s, scope = services(), _scope()
     agencies = {code: a.name for code, a in s.settings.opd.agencies.items()}
-    opds = sorted(set(agencies) | set(known_opds(s.engine)))
-    return render_page("cases.html", cases=filters.summaries(s.today()), filters=filters,
+    opds = sorted(o for o in set(agencies) | set(known_opds(s.engine)) if scope.allows(o))
+    return render_page("cases.html", cases=filters.summaries(s.today(), scope), filters=filters,
                        opds=opds, agencies=agencies, statuses=[*STATUSES, ALL])
 
 
@@ -117,10 +133,12 @@ def case_page(case_id: int) -> Any:
     """One case: where it stands and its timeline, planned against actual."""
     s = services()
     timeline = case_timeline(s.engine, s.sop, s.calendar, case_id)
-    if timeline is None:
-        return render_page("error.html", 404, message=f"Kasus {case_id} tidak ditemukan.")
     today = s.today()
-    [summary] = case_summaries(s.engine, s.sop, s.calendar, today, case_id=case_id)
+    found = case_summaries(s.engine, s.sop, s.calendar, today, case_id=case_id) \
+        if timeline is not None else []
+    if timeline is None or not found or not _scope().allows(found[0].opd):
+        return render_page("error.html", 404, message=f"Kasus {case_id} tidak ditemukan.")
+    [summary] = found
     agency = s.settings.opd.agencies.get(summary.opd)
     return render_page("case.html", case=summary, timeline=timeline, today=today,
                        chart=Chart.of(timeline.start, timeline.last_day(today)),
@@ -130,6 +148,8 @@ def case_page(case_id: int) -> Any:
 
 def _month_recap() -> tuple[str, list[StepRecap] | None]:
     """The asked month (default: this month) and its recap, or the error and None."""
+    if _scope().opds is not None:  # the recap counts every OPD's cases
+        return RECAP_STAFF_ONLY, None
     s = services()
     month = request.args.get("month") or s.today().strftime("%Y-%m")
     try:
@@ -144,7 +164,8 @@ def recap_page() -> Any:
     """The month's recap per step, as a table and a chart (default: this month)."""
     month, recaps = _month_recap()
     if recaps is None:
-        return render_page("error.html", 400, message=month)
+        return render_page("error.html", 403 if month == RECAP_STAFF_ONLY else 400,
+                           message=month)
     chart = Markup(recap_svg(month, recaps))  # recap_svg escapes every text it writes
     return render_page("recap.html", month=month, label=month_label(month), recaps=recaps,
                        chart=chart)
@@ -156,7 +177,8 @@ def recap_download() -> Any:
     """The month's recap as a CSV file."""
     month, recaps = _month_recap()
     if recaps is None:
-        return render_page("error.html", 400, message=month)
+        return render_page("error.html", 403 if month == RECAP_STAFF_ONLY else 400,
+                           message=month)
     return Response(recap_csv(month, recaps), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="rekap-sop-{month}.csv"'})
 
@@ -165,13 +187,17 @@ def recap_download() -> Any:
 def list_cases() -> Any:
     """The dashboard's list as JSON; a signed-in session or ``Authorization: Bearer``."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if current_login() is None and not (scheme.lower() == "bearer" and token_matches(given)):
+    if scheme.lower() == "bearer" and token_matches(given):
+        scope = Scope(None)
+    elif current_login() is not None:
+        scope = _scope()
+    else:
         body = {"error": "unauthorized", "message": "Masuk dulu, atau kirim token akses."}
         return jsonify(body), 401, {"WWW-Authenticate": 'Bearer realm="sop-connector"'}
     filters = Filters.parse(request.args)
     if isinstance(filters, str):
         return jsonify({"error": "bad_request", "message": filters}), 400
-    summaries = filters.summaries(services().today())
+    summaries = filters.summaries(services().today(), scope)
     return jsonify({"filters": {"opd": filters.opd or None, "status": filters.status},
                     "cases": [_as_json(c) for c in summaries]})
 

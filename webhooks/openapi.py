@@ -72,6 +72,7 @@ FILTERS = [{"name": "opd", "in": "query", "description": "Kode OPD (kosong: semu
             "schema": {"type": "string", "enum": [*s.STATUSES, "semua"]}}]
 HOOK_JSON_BODY = {"required": True, "content": {s.JSON: {"schema": {
     "description": "Dokumen JSON pengirim; hanya nomor isu/proyek yang dipakai"}}}}
+STAFF_ONLY = _html("Tim teknis OPD: rekap semua OPD tidak untuknya")
 DASHBOARD_AUTH: list[dict[str, list[str]]] = [{"dashboardSession": []}]
 
 
@@ -195,49 +196,64 @@ PATHS: dict[str, dict[str, Operation]] = {
                               "content": {s.HTML: {"schema": {"type": "string"}},
                                           s.JSON: {"schema": s.ERROR}}},
                       "503": R503}}},
-    "/dashboard/recap": {"get": _page("Dasbor: rekap bulanan",
-                                      "Rekap per langkah SOP, tabel dan grafik.",
-                                      parameters=[MONTH])},
+    "/dashboard/recap": {"get": {
+        **_page("Dasbor: rekap bulanan", "Rekap per langkah SOP, tabel dan grafik; hanya "
+                "untuk yang melihat semua OPD.", parameters=[MONTH]),
+        "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
+                      "400": _html("Bulan salah; halaman galat"), "403": STAFF_ONLY,
+                      "503": R503}}},
     "/dashboard/recap.csv": {"get": {
         **_page("Dasbor: rekap bulanan sebagai CSV", "Berkas `rekap-sop-YYYY-MM.csv`.",
                 parameters=[MONTH]),
         "responses": {"200": {"description": "Berkas CSV", "content": {
             "text/csv": {"schema": {"type": "string"}}}},
-            "302": TO_SIGN_IN, "400": _html("Bulan salah; halaman galat"), "503": R503}}},
+            "302": TO_SIGN_IN, "400": _html("Bulan salah; halaman galat"), "403": STAFF_ONLY,
+            "503": R503}}},
     "/dashboard/dashboard.css": {"get": {
         "summary": "Lembar gaya dasbor", "tags": ["Dasbor"], "security": [],
         "responses": {"200": {"description": "CSS", "content": {
             "text/css": {"schema": {"type": "string"}}}}}}},
     "/dashboard/masuk": {
         "get": {"summary": "Formulir masuk dasbor",
-                "description": "Dengan `?token=` (layar dinding) langsung masuk bila token "
-                               "benar, lalu dialihkan tanpa token di URL.",
+                "description": "Token akses hanya diterima lewat formulir (POST), tidak "
+                               "pernah di URL: `?token=` dijawab 400 tanpa masuk.",
                 "tags": ["Dasbor"], "security": [],
                 "parameters": [{"name": "next", "in": "query", "schema": {"type": "string"},
                                 "description": "Halaman dasbor tujuan"},
                                {"name": "token", "in": "query", "schema": {"type": "string"},
-                                "description": "Token akses dasbor"}],
+                                "description": "Tidak diterima (jawaban 400)"}],
                 "responses": {"200": _html("Formulir masuk"),
-                              "302": {**REDIRECT, "description": "Sudah masuk, atau token "
-                                      "benar: dialihkan ke dasbor"},
-                              "403": _html("Token akses salah")}},
+                              "302": {**REDIRECT, "description": "Sudah masuk: dialihkan "
+                                      "ke dasbor"},
+                              "400": _html("Token di URL ditolak")}},
         "post": {"summary": "Masuk dasbor dengan akun Redmine atau token akses",
                  "description": "Kata sandi hanya diteruskan ke Redmine "
-                                "(`GET /users/current.json`), tidak pernah disimpan.",
+                                "(`GET /users/current.json`), tidak pernah disimpan. Formulir "
+                                "wajib membawa `csrf` dari formulir masuk sesi yang sama. "
+                                "Akun Redmine hanya diterima bila memegang peran SOP, anggota "
+                                "proyek SOP, atau tim teknis OPD.",
                  "tags": ["Dasbor"], "security": [],
                  "requestBody": {"required": True, "content": {
                      "application/x-www-form-urlencoded": {"schema": s.SIGN_IN_FORM}}},
                  "responses": {"302": {**REDIRECT, "description": "Masuk; dialihkan ke "
                                        "dasbor"},
                                "400": _html("Login atau kata sandi kosong"),
-                               "403": _html("Ditolak: akun atau token salah, atau masuk "
+                               "403": _html("Ditolak: akun atau token salah, akun tanpa hak "
+                                            "atas dasbor, token CSRF salah, atau masuk "
                                             "dengan akun Redmine tidak diaktifkan"),
                                "413": R413,
                                "503": _html("Redmine tidak dapat dihubungi")}}},
     "/dashboard/keluar": {"post": {
-        "summary": "Keluar dari dasbor", "tags": ["Dasbor"], "security": [],
+        "summary": "Keluar dari dasbor",
+        "description": "Sesi dicatat keluar di penyimpanan: cookie lamanya tidak berlaku "
+                       "lagi. Formulir wajib membawa `csrf` sesi.",
+        "tags": ["Dasbor"], "security": [],
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {
+            "schema": s.SIGN_OUT_FORM}}},
         "responses": {"302": {**REDIRECT, "description": "Keluar; dialihkan ke formulir "
-                              "masuk"}}}},
+                              "masuk"},
+                      "403": _html("Token CSRF salah atau tidak ada; tetap masuk"),
+                      "413": R413}}},
 }
 
 SPEC: dict[str, Any] = {

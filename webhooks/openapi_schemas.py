@@ -206,4 +206,8 @@ SIGN_IN_FORM: dict[str, Any] = {
     "properties": {"login": {"type": "string", "description": "Login Redmine"},
                    "password": {"type": "string", "description": "Kata sandi Redmine"},
                    "token": {"type": "string", "description": "Token akses dasbor"},
-                   "next": {"type": "string", "description": "Halaman dasbor tujuan"}}}
+                   "next": {"type": "string", "description": "Halaman dasbor tujuan"},
+                   "csrf": {"type": "string", "description": "Token CSRF dari formulir"}}}
+SIGN_OUT_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {"csrf": {"type": "string", "description": "Token CSRF dari halaman"}}}

@@ -148,7 +148,8 @@ def register(main: click.Group) -> None:
         try:
             _stop_on_signals(stop, leave=True)
             waitress_serve(create_app(services), host=server.host, port=server.port,
-                           threads=8, url_scheme="http", ident="sop-connector")
+                           url_scheme="http", ident="sop-connector",
+                           **server.waitress_options())
         finally:
             stop.set()
             _stop_on_signals(stop)  # a second signal no longer cuts the grace short

@@ -126,6 +126,10 @@ def _server(sec: Section) -> ServerSettings:
         max_attachment_bytes=sec.integer("max_attachment_bytes", d.max_attachment_bytes,
                                          minimum=1),
         worker_threads=sec.integer("worker_threads", d.worker_threads),
+        threads=sec.integer("threads", d.threads, minimum=1),
+        connection_limit=sec.integer("connection_limit", d.connection_limit, minimum=1),
+        channel_timeout_seconds=sec.integer("channel_timeout_seconds",
+                                            d.channel_timeout_seconds, minimum=1),
     )
 
 

@@ -22,6 +22,19 @@ class ServerSettings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_threads: int = 1
+    # waitress, in front of the app (issue 20, findings 4 and 5): waitress refuses a body
+    # over max_body_bytes from its declared length, before reading it.
+    threads: int = 8
+    connection_limit: int = 500
+    channel_timeout_seconds: int = 30
+
+    def waitress_options(self) -> dict[str, int]:
+        """The keyword arguments for ``waitress.serve`` that these settings fix."""
+        return {"threads": self.threads, "connection_limit": self.connection_limit,
+                "channel_timeout": self.channel_timeout_seconds,
+                "cleanup_interval": max(1, min(30, self.channel_timeout_seconds // 2)),
+                "max_request_body_size": self.max_body_bytes + 1,  # waitress: >= refused
+                "max_request_header_size": 65536}
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,8 @@ def print_summary(summary: Summary, progress: Progress, *, waiting: bool) -> Non
                            for login in ROLE_LOGINS if login in summary.passwords)
         progress.info(f"  pelaksana: {people}")
     progress.info(f"Dasbor: {summary.dashboard_url}")
-    progress.info("  masuk dengan akun Redmine di atas, atau langsung: "
-                  f"{summary.dashboard_url}/masuk?token={summary.dashboard_token}")
+    progress.info("  masuk dengan akun Redmine di atas, atau dengan token akses "
+                  f"{summary.dashboard_token} di {summary.dashboard_url}/masuk")
     progress.info(f"Konfigurasi: {summary.config}")
     if summary.local_git is not None:
         progress.info(f"Repositori git lokal (langkah 8): {summary.local_git}")

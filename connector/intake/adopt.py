@@ -9,10 +9,12 @@ step subtasks, exactly as for a letter received over the API: no second parent i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from connector.bootstrap import Services
 from connector.intake.open_case import FIELD
+from connector.rendering import inline_literal
 from connector.store import cases
 from connector.store.audit import Delivery
 from connector.tracker import IssueChanges, IssueSnapshot
@@ -38,13 +40,15 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
     key = cases.case_key_for(opd, nomor)
     known = cases.find_case_by_key(services.engine, key)
     if known is not None and known.redmine_issue_id not in (None, snap.issue.id):
-        note_once(services, snap.issue.id, f"Surat {nomor} dari {opd} sudah tercatat sebagai "
-                  f"kasus #{known.redmine_issue_id}; permohonan ini tidak diproses lagi.")
+        lit = _literal(services)
+        note_once(services, snap.issue.id, f"Surat {lit(nomor)} dari {lit(opd)} sudah "
+                  f"tercatat sebagai kasus #{known.redmine_issue_id}; permohonan ini tidak "
+                  "diproses lagi.")
         return None
     if snap.issue.key != key:
         services.tracker.change_issue(snap.issue.id, IssueChanges(
             fields={services.settings.redmine.key_field: key},
-            notes=f"Diterima sop-connector sebagai kasus {key}."))
+            notes=f"Diterima sop-connector sebagai kasus {_literal(services)(key)}."))
     with services.engine.begin() as conn:
         result = cases.record_intake(
             conn, case_key=key, opd=opd.upper(), nomor_surat=nomor,
@@ -65,7 +69,8 @@ def _problems(services: Services, snap: IssueSnapshot) -> list[str]:
     opd = _value(snap, "opd").upper()
     agencies = services.settings.opd.agencies
     if opd and not services.settings.opd.allow_unknown and opd not in agencies:
-        problems.append(f"OPD '{opd}' tidak dikenal; yang dikenal: {', '.join(sorted(agencies))}")
+        problems.append(f"OPD {_literal(services)(opd)} tidak dikenal; yang dikenal: "
+                        f"{', '.join(sorted(agencies))}")
     if "|" in _value(snap, "letter_number"):
         problems.append(f"kolom '{FIELD['letter_number']}' tidak boleh memuat tanda |")
     try:
@@ -74,6 +79,12 @@ def _problems(services: Services, snap: IssueSnapshot) -> list[str]:
         if _value(snap, "letter_date"):
             problems.append(f"kolom '{FIELD['letter_date']}' harus tanggal YYYY-MM-DD")
     return problems
+
+
+def _literal(services: Services) -> Callable[[str], str]:
+    """Quote the issue's own field values in our notes as code: never markup (issue 20)."""
+    formatting = services.settings.redmine.text_formatting
+    return lambda text: inline_literal(text, formatting)
 
 
 def _letter(snap: IssueSnapshot) -> dict[str, object]:
