@@ -19,6 +19,7 @@ from webhooks import (
     openapi,
     redmine_hooks,
 )
+from webhooks.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     if test_config:
         app.config.update(test_config)
     app.extensions["sop_services"] = services
+    hooks = services.settings.webhooks
+    app.extensions["sop_throttle"] = Throttle(hooks.throttle_failures,
+                                              hooks.throttle_window_seconds)
     for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard):
         app.register_blueprint(module.blueprint)
     _register_errors(app)
