@@ -38,7 +38,15 @@ from connector.signatures import (
 from connector.sop.loader import parse_sop
 from connector.store.schema import metadata
 from connector.workflow.sync import parse_step_key
-from tests.conftest import CONFIG, FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
+from tests.conftest import (
+    CONFIG,
+    FROZEN,
+    INTAKE_TOKEN,
+    another_client,
+    auth,
+    sample_letter,
+    write_config,
+)
 from tests.fakes import FakeTracker
 from webhooks import create_app
 from webhooks.openapi import SPEC
@@ -106,7 +114,8 @@ values = st.recursive(scalars, lambda inner: st.one_of(
 
 
 def base_config() -> dict[str, Any]:
-    return tomllib.loads(CONFIG.format(db="/nonexistent/store.db", redmine_url="http://r.test"))
+    return tomllib.loads(CONFIG.format(db="/nonexistent/store.db", redmine_url="http://r.test",
+                                       dinkes="", bappeda=""))
 
 
 CONFIG_KEYS = sorted({m for m in re.findall(r"^#? ?([a-z_]+) ?=", Path(
@@ -408,6 +417,7 @@ def test_signing_out_with_a_large_body_changes_nothing(app: Flask,
 
 def signed_in(app: Flask) -> FlaskClient:
     client = app.test_client()
+    client.environ_base.update(another_client())  # fuzzed wrong tokens: not one throttled client
     assert client.get(f"/dashboard/masuk?token={ACCESS_TOKEN}").status_code == 302
     return client
 

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from connector.rendering import html_env
 from webhooks.context import services
+from webhooks.throttle import throttled_sign_in
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)  # registered under the dashboard blueprint
@@ -115,6 +116,7 @@ def check_redmine_account(base_url: str, login: str, password: str) -> str | Non
 
 
 @blueprint.route("/dashboard/masuk", methods=["GET", "POST"])
+@throttled_sign_in
 def sign_in() -> Any:
     """The sign-in form; ``?token=`` signs a wall screen in and drops the token from the URL."""
     target = _safe_next(request.values.get("next"))

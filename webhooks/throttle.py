@@ -16,11 +16,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, make_response, request, url_for
+
+from connector.rendering import html_env
 
 MAX_KEYS = 100_000  # beyond this many tracked keys the oldest are forgotten first
+REFUSED = frozenset({401, 403})  # a sign-in answer that counts as a failed attempt
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Throttle:
@@ -74,3 +79,28 @@ def too_many(seconds: int) -> Any:
     body = {"error": "too_many_requests",
             "message": f"Terlalu banyak kredensial yang salah; coba lagi dalam {seconds} detik."}
     return jsonify(body), 429, {"Retry-After": str(seconds)}
+
+
+def throttled_sign_in(view: F) -> F:
+    """Throttle the dashboard's sign-in attempts per client address and per login.
+
+    Wraps the sign-in view: an attempt (a POST, or ``?token=``) from a throttled address
+    or for a throttled login answers 429 without checking anything; an attempt the view
+    refuses (401 or 403) counts as a failure.
+    """
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST" and "token" not in request.args:
+            return view(*args, **kwargs)
+        login = request.form.get("login", "").strip().casefold()[:200]
+        keys = client_keys("sign-in", *([f"login={login}"] if login else []))
+        wait = throttle().retry_after(keys)
+        if wait is not None:
+            page = html_env().get_template("dashboard/throttled.html")
+            html = page.render(url_for=url_for, login=None, seconds=wait)
+            return html, 429, {"Retry-After": str(wait)}
+        answer = make_response(view(*args, **kwargs))
+        if answer.status_code in REFUSED:
+            throttle().failed(keys)
+        return answer
+    return cast(F, wrapper)

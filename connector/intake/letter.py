@@ -106,8 +106,8 @@ def parse_letter(data: Any, *, max_attachment_bytes: int) -> Letter | list[Field
     if text["opd"] and not _OPD_CODE.fullmatch(text["opd"]):
         problems.append(FieldProblem("opd", "kode OPD hanya huruf, angka, titik, garis bawah "
                                      "dan tanda hubung, misalnya DINKES"))
-    text["nomor_surat"] = plain_text(text["nomor_surat"])
-    if any(c in _NOT_IN_NUMBER or ord(c) < 32 for c in text["nomor_surat"]):
+    raw_number, text["nomor_surat"] = text["nomor_surat"], plain_text(text["nomor_surat"])
+    if any(c in _NOT_IN_NUMBER or ord(c) < 32 for c in raw_number + text["nomor_surat"]):
         problems.append(FieldProblem("nomor_surat", "tidak boleh memuat tanda | atau # atau "
                                      "karakter kontrol"))
     elif not text["nomor_surat"] and not _has_problem(problems, "nomor_surat"):
