@@ -46,8 +46,8 @@ SENTINELS = {
 }
 # Every form a value could take in a text: itself, the signing key's base64 and raw bytes.
 NEEDLES = [*SENTINELS.values(), base64.b64encode(SIGNING_KEY).decode(), "SENTINEL"]
-EXTRA = f"""intake_signing_secret_env = "SOP_TEST_SIGNING"
-redmine_secret_env = "SOP_TEST_REDMINE_HOOK"
+DINKES = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
+EXTRA = f"""redmine_secret_env = "SOP_TEST_REDMINE_HOOK"
 gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
 
 [gitlab]
@@ -102,7 +102,7 @@ def seen(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    return write_config(tmp_path, redmine_url=REDMINE, extra=EXTRA)
+    return write_config(tmp_path, redmine_url=REDMINE, extra=EXTRA, dinkes=DINKES)
 
 
 @pytest.fixture
