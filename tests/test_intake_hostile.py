@@ -410,3 +410,26 @@ def test_repeated_wrong_dashboard_tokens_are_throttled(
     other = client.post("/dashboard/masuk", data={"token": "dashboard-access-token-0123456789"},
                         environ_base=another_client())
     assert other.status_code == 302
+
+
+def test_x_forwarded_for_counts_only_behind_a_configured_proxy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``proxy_hops`` a client cannot escape the throttle by forging the header;
+    with ``proxy_hops = 1`` (behind nginx) each real client has its own count."""
+    def wrong(client: FlaskClient, forwarded: str) -> int:
+        return client.post("/webhooks/intake", json=sample_letter(), headers={
+            **auth("wrong"), "X-Forwarded-For": forwarded}).status_code
+
+    (tmp_path / "direct").mkdir()
+    direct = _app(tmp_path / "direct", monkeypatch, extra="throttle_failures = 2\n")
+    assert [wrong(direct, f"192.0.2.{n}") for n in range(3)] == [401, 401, 429]
+    (tmp_path / "proxied").mkdir()
+    text = write_config(tmp_path / "proxied", extra="throttle_failures = 2\n").read_text()
+    (tmp_path / "proxied" / "config.toml").write_text(
+        text.replace("[server]\n", "[server]\nproxy_hops = 1\n", 1))
+    from webhooks import create_app
+
+    proxied = create_app(bootstrap(load_settings(tmp_path / "proxied" / "config.toml"),
+                                   tracker=FakeTracker(), clock=lambda: FROZEN)).test_client()
+    assert [wrong(proxied, f"192.0.2.{n}") for n in range(3)] == [401, 401, 401]
+    assert [wrong(proxied, "192.0.2.9") for _ in range(3)] == [401, 401, 429]

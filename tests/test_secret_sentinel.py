@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,13 @@ def test_every_secret_of_the_settings_is_set_to_a_sentinel(settings: Settings,
     def secrets_in(value: Any, depth: int = 0) -> list[Secret]:
         if isinstance(value, Secret):
             return [value]
-        if depth > 3 or not hasattr(value, "__dataclass_fields__"):
+        if depth > 6:
+            return []
+        if isinstance(value, Mapping):  # such as [opd.agencies], each with its credentials
+            return [s for item in value.values() for s in secrets_in(item, depth + 1)]
+        if isinstance(value, tuple):  # such as the tokens of one OPD
+            return [s for item in value for s in secrets_in(item, depth + 1)]
+        if not hasattr(value, "__dataclass_fields__"):
             return []
         return [s for name in value.__dataclass_fields__
                 for s in secrets_in(getattr(value, name), depth + 1)]

@@ -127,6 +127,7 @@ def _server(sec: Section) -> ServerSettings:
         max_attachment_bytes=sec.integer("max_attachment_bytes", d.max_attachment_bytes,
                                          minimum=1),
         worker_threads=sec.integer("worker_threads", d.worker_threads),
+        proxy_hops=sec.integer("proxy_hops", d.proxy_hops),
     )
 
 

@@ -23,6 +23,7 @@ class ServerSettings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_threads: int = 1
+    proxy_hops: int = 0  # reverse proxies whose X-Forwarded-For is trusted
 
 
 @dataclass(frozen=True)
