@@ -152,3 +152,23 @@ def test_dashboard_sign_in_is_throttled_per_login_across_addresses(
     other = client.post("/dashboard/masuk", data={"login": "kadis", "password": "salah"},
                         environ_base=another_client())
     assert other.status_code == 403  # another login is not throttled
+
+
+def test_a_hand_made_case_whose_number_holds_a_hash_is_not_adopted(
+        services: Services, redmine: Any) -> None:
+    """Finding 11 on the Redmine side: ``#`` in a number typed in Redmine is refused too."""
+    from connector.sync.poll import poll_once
+    from tests.test_redmine_intake import _hand_made_case
+
+    nomor = f"{uuid.uuid4().hex[:8]}/DINKES#05"
+    issue = _hand_made_case(redmine, services.settings, {
+        "Nomor Surat": nomor, "Tanggal Surat": "2026-11-20", "OPD": "DINKES",
+        "Nama Aplikasi": "e-Arsip"})
+    for _ in range(2):
+        poll_once(services)
+        _drain(services)
+    api = Redmine(redmine.url, key=redmine.admin_key)
+    notes = [j.notes for j in api.issue.get(issue.id, include=["journals"]).journals if j.notes]
+    assert len(notes) == 1 and "tidak boleh memuat tanda | atau #" in notes[0]
+    adopted = [row for row in store_dump(services.engine)["cases"] if nomor in repr(row)]
+    assert adopted == []  # (cases made in Redmine by earlier tests may be adopted)
