@@ -57,11 +57,19 @@ def receive_letter() -> Any:
             nama_aplikasi=letter.nama_aplikasi, letter=letter.as_record(), inbox=delivery,
             attachments=[(a.filename, a.content_type, a.content) for a in letter.lampiran],
             clock=services().clock)
-    case = cases.get_case(services().engine, result.case_id)
+    return _answer(result, letter)
+
+
+def _answer(result: cases.IntakeResult, letter: Letter) -> Any:
+    """202 for a new case; for a known one 200 if the content is the same, else 409.
+
+    ``status_url`` is built from ``[server] public_url``, never from the request's Host.
+    """
+    engine = services().engine
+    case = cases.get_case(engine, result.case_id)
     assert case is not None
     if not result.created:
-        differ = differing_fields(case.letter, cases.list_attachments(services().engine, case.id),
-                                  letter)
+        differ = differing_fields(case.letter, cases.list_attachments(engine, case.id), letter)
         if differ:
             return _conflict(case, differ)
     answer = {"case_id": case.id, "case_key": case.case_key, "status": case.status.value,
