@@ -27,7 +27,7 @@ from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.deadlines.check import check_deadlines
 from connector.store.schema import case_steps, cases
-from tests.conftest import write_config
+from tests.conftest import INTAKE_TOKEN, write_config
 
 TODAY, START, DUE = date(2026, 3, 20), date(2026, 3, 16), date(2026, 5, 13)
 NAME = "check-deadlines"
@@ -68,7 +68,7 @@ def _timed(action):  # type: ignore[no-untyped-def]
 
 def run(workdir: Path, n: int = 10_000) -> list[Figure]:
     """Fill a store with ``n`` open cases, then time the checks and the bare SELECT."""
-    os.environ.update(SOP_TEST_REDMINE_KEY="k", SOP_TEST_INTAKE_TOKEN="t")
+    os.environ.update(SOP_TEST_REDMINE_KEY="k", SOP_TEST_INTAKE_TOKEN=INTAKE_TOKEN)
     tracker = CountingTracker()
     services = bootstrap(load_settings(write_config(workdir)), tracker=tracker)  # type: ignore[arg-type]
     try:

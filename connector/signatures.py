@@ -28,10 +28,20 @@ def verify_bearer(authorization: str | None, token: str | None) -> None:
     """``Authorization: Bearer <token>`` must carry exactly the configured token."""
     if not token:
         raise SignatureError("no token is configured for this endpoint")
+    _same(bearer_token(authorization), token, "wrong bearer token")
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; SignatureError if none."""
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():  # RFC 7235: the scheme ignores case
         raise SignatureError("missing bearer token")
-    _same(given.strip(), token, "wrong bearer token")
+    return given.strip()
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time equality of two texts, compared as UTF-8 bytes (non-ASCII safe)."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def verify_token(given: str | None, token: str | None, *, header: str) -> None:
@@ -99,6 +109,6 @@ def verify_standard_webhook(headers: Mapping[str, str], body: bytes, secret: str
 
 
 def _same(given: str, expected: str, message: str) -> None:
-    """Constant-time equality of two texts, compared as UTF-8 bytes (non-ASCII safe)."""
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+    """Raise SignatureError(message) unless the two texts are equal (constant time)."""
+    if not same_secret(given, expected):
         raise SignatureError(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -44,20 +45,25 @@ tim_teknis_opd = ["opd1"]
 [opd.agencies.DINKES]
 name = "Dinas Kesehatan"
 tim_teknis = ["opd1"]
-
+intake_token_env = "SOP_TEST_INTAKE_TOKEN"
+{dinkes}
 [opd.agencies.BAPPEDA]
 name = "Badan Perencanaan Pembangunan Daerah"
-
+{bappeda}
 [webhooks]
-intake_token_env = "SOP_TEST_INTAKE_TOKEN"
 """
 
 
 def write_config(
-    tmp_path: Path, *, redmine_url: str = "http://redmine.test", extra: str = ""
+    tmp_path: Path, *, redmine_url: str = "http://redmine.test", extra: str = "",
+    dinkes: str = "", bappeda: str = "",
 ) -> Path:
+    """The test configuration; ``extra`` goes in ``[webhooks]``, ``dinkes``/``bappeda`` in
+    those OPDs' tables (their intake credentials)."""
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(db=tmp_path / "store.db", redmine_url=redmine_url) + extra)
+    text = CONFIG.format(db=tmp_path / "store.db", redmine_url=redmine_url, dinkes=dinkes,
+                         bappeda=bappeda)
+    path.write_text(text + extra)
     return path
 
 
@@ -122,6 +128,19 @@ def client(services: Services) -> Any:
 
 def auth(token: str = INTAKE_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+_ADDRESSES = itertools.count(1)
+
+
+def another_client() -> dict[str, str]:
+    """A WSGI environ of a client address not used before in this run (for ``environ_base``).
+
+    Tests that send many wrong credentials on purpose, to test something else, come from
+    fresh addresses so that the throttle (429 after repeated failures) stays out of the way.
+    """
+    n = next(_ADDRESSES)
+    return {"REMOTE_ADDR": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,6 @@ def test_doctor_names_a_login_that_does_not_exist(tmp_path: Path, bare_redmine: 
     config = write_config(tmp_path, redmine_url=bare_redmine.url)
     config.write_text(config.read_text().replace('kepala_dinas = ["kadis"]',
                                                  'kepala_dinas = ["kadis-typo"]'))
-    env = {"SOP_TEST_REDMINE_KEY": bare_redmine.admin_key, "SOP_TEST_INTAKE_TOKEN": "t"}
+    env = {"SOP_TEST_REDMINE_KEY": bare_redmine.admin_key, "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN}
     result = CliRunner().invoke(main, ["doctor", "--config", str(config)], env=env)
     assert result.exit_code == 1 and "kadis-typo" in result.output

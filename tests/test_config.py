@@ -35,6 +35,7 @@ kepala_seksi_aplikasi = ["kasi"]
 bidang_ti = ["bidangti"]
 
 [webhooks]
+shared_gateway = true
 intake_token_env = "SOPTEST_INTAKE_TOKEN"
 """
 
@@ -107,8 +108,10 @@ def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.redmine.url == "http://127.0.0.1:3000"
     assert s.redmine.api_key is not None
     assert s.redmine.api_key.reveal() == "redmine-" + SENTINEL
-    assert s.webhooks.intake_token is not None
-    assert s.webhooks.intake_token.reveal() == "intake-" + SENTINEL
+    [token] = s.opd.agencies["DINKES"].credentials.tokens
+    assert token.reveal() == "intake-" + SENTINEL
+    assert not s.webhooks.shared_gateway and not s.webhooks.gateway
+    assert not s.opd.agencies["BAPPEDA"].credentials
     assert s.webhooks.redmine_secret is None and s.gitlab is None and s.sop_file is None
     assert s.roles[Role.BIDANG_TI] == ("bidangti", "kabid")
     assert s.logins_for(Role.TIM_TEKNIS_OPD, "DINKES") == ("opd1",)
@@ -129,15 +132,19 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
         else line for line in text.splitlines()]
     path = write(tmp_path / "full.toml", "\n".join(uncommented))
     for name in ("SOP_REDMINE_API_KEY", "SOP_INTAKE_TOKEN", "SOP_GITLAB_TOKEN",
-                 "SOP_INTAKE_SIGNING_SECRET", "SOP_REDMINE_WEBHOOK_SECRET",
+                 "SOP_REDMINE_WEBHOOK_SECRET", "SOP_INTAKE_TOKEN_NEXT", "SOP_GATEWAY_TOKEN",
+                 "SOP_INTAKE_TOKEN_BAPPEDA",
                  "SOP_GITLAB_WEBHOOK_TOKEN", "SOP_DASHBOARD_TOKEN", "SOP_SESSION_SECRET"):
         monkeypatch.setenv(name, f"value-of-{name}")
+    for name in ("SOP_INTAKE_SIGNING_SECRET", "SOP_INTAKE_SIGNING_SECRET_NEXT"):
+        monkeypatch.setenv(name, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     s = load_settings(path)
     assert s.gitlab is not None and s.gitlab.group == "diskominfo/aplikasi"
     assert s.gitlab.username_for("kasi") == "ahmad.kasi" and s.gitlab.username_for("x") == "x"
     assert s.gitlab.token is not None
     assert s.gitlab.token.reveal() == "value-of-SOP_GITLAB_TOKEN"
-    assert s.webhooks.gitlab_token is not None and s.webhooks.intake_signing_secret is not None
+    assert s.webhooks.gitlab_token is not None and s.webhooks.shared_gateway
+    assert len(s.opd.agencies["DINKES"].credentials.signing_secrets) == 2
 
 
 def test_settings_are_frozen(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def fake(clock: Clock) -> FakeTracker:
 def _build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeTracker, clock: Clock,
            token: str | None = TOKEN, gitlab_extra: str = "") -> Services:
     monkeypatch.setenv("SOP_TEST_REDMINE_KEY", "redmine-key-for-tests")
-    monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", "intake-token-for-tests")
+    monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", "intake-token-for-tests-0123456789")
     monkeypatch.setenv("SOP_TEST_GITLAB_API_TOKEN", "glpat-api-token")
     extra = ""
     if token is not None:

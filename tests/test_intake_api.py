@@ -20,7 +20,7 @@ from connector.signatures import standard_webhook_signature
 from connector.store.schema import cases as case_rows
 from connector.store.schema import inbox
 from connector.store.schema import jobs as job_rows
-from tests.conftest import auth, sample_letter
+from tests.conftest import another_client, auth, sample_letter
 
 
 def _count(services: Services, table: Any) -> int:
@@ -37,7 +37,8 @@ def test_a_valid_letter_is_stored_and_acknowledged(client, services: Services) -
     assert answer.status_code == 202
     body = answer.get_json()
     assert body["status"] == "received" and body["created"] is True
-    assert body["status_url"] == f"http://localhost/api/cases/{body['case_id']}"
+    # From [server] public_url, not from the request's Host header (issue 20, finding 13).
+    assert body["status_url"] == f"http://sop.test/api/cases/{body['case_id']}"
     assert _stored(services) == (1, 1, 1)
     status = client.get(f"/api/cases/{body['case_id']}", headers=auth())
     assert status.status_code == 200
@@ -46,9 +47,7 @@ def test_a_valid_letter_is_stored_and_acknowledged(client, services: Services) -
 
 def test_the_same_letter_again_answers_200_with_the_same_case(client, services: Services) -> None:
     first = client.post("/webhooks/intake", json=sample_letter(), headers=auth()).get_json()
-    again = client.post(
-        "/webhooks/intake", json=sample_letter(perihal="Dikirim ulang"), headers=auth()
-    )
+    again = client.post("/webhooks/intake", json=sample_letter(), headers=auth())
     assert again.status_code == 200
     assert again.get_json()["case_id"] == first["case_id"]
     assert again.get_json()["created"] is False
@@ -116,8 +115,8 @@ def test_a_signed_delivery_is_accepted_and_a_tampered_one_refused(
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     monkeypatch.setenv("SOP_TEST_SIGNING", secret)
     (tmp_path / "signed").mkdir()
-    extra = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
-    path = write_config(tmp_path / "signed", extra=extra)
+    dinkes = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
+    path = write_config(tmp_path / "signed", dinkes=dinkes)
     signed = bootstrap(load_settings(path), tracker=services.tracker)
     client = create_app(signed).test_client()
     body = json.dumps(sample_letter()).encode()
@@ -242,7 +241,8 @@ def test_fuzzed_bytes_and_tokens_never_cause_a_500(
     headers = {"Content-Type": "application/json"}
     with contextlib.suppress(UnicodeEncodeError):
         headers["Authorization"] = f"Bearer {token}".encode("latin-1").decode("latin-1")
-    answer = client.post("/webhooks/intake", data=raw, headers=headers)
+    answer = client.post("/webhooks/intake", data=raw, headers=headers,
+                         environ_base=another_client())
     assert answer.status_code in (401, 422)
     assert _stored(services) == (0, 0, 0)
 

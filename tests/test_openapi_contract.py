@@ -198,8 +198,8 @@ def test_a_signed_intake_letter_matches_the_description(tmp_path: Path,
     """The Standard Webhooks alternative of the intake, with a real signature."""
     secret = "whsec_" + "c2lnbmluZy1zZWNyZXQtZm9yLXRlc3Rz"
     monkeypatch.setenv("SOP_TEST_SIGNING", secret)
-    extra = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
-    built = bootstrap(load_settings(write_config(tmp_path, extra=extra)),
+    dinkes = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
+    built = bootstrap(load_settings(write_config(tmp_path, dinkes=dinkes)),
                       tracker=FakeTracker(), clock=lambda: FROZEN)
     app = create_app(built)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)

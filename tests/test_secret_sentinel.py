@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,8 @@ SENTINELS = {
 }
 # Every form a value could take in a text: itself, the signing key's base64 and raw bytes.
 NEEDLES = [*SENTINELS.values(), base64.b64encode(SIGNING_KEY).decode(), "SENTINEL"]
-EXTRA = f"""intake_signing_secret_env = "SOP_TEST_SIGNING"
-redmine_secret_env = "SOP_TEST_REDMINE_HOOK"
+DINKES = 'intake_signing_secret_env = "SOP_TEST_SIGNING"\n'
+EXTRA = f"""redmine_secret_env = "SOP_TEST_REDMINE_HOOK"
 gitlab_token_env = "SOP_TEST_GITLAB_HOOK"
 
 [gitlab]
@@ -103,7 +103,7 @@ def seen(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    return write_config(tmp_path, redmine_url=REDMINE, extra=EXTRA)
+    return write_config(tmp_path, redmine_url=REDMINE, extra=EXTRA, dinkes=DINKES)
 
 
 @pytest.fixture
@@ -126,7 +126,13 @@ def test_every_secret_of_the_settings_is_set_to_a_sentinel(settings: Settings,
     def secrets_in(value: Any, depth: int = 0) -> list[Secret]:
         if isinstance(value, Secret):
             return [value]
-        if depth > 3 or not hasattr(value, "__dataclass_fields__"):
+        if depth > 6:
+            return []
+        if isinstance(value, Mapping):  # such as [opd.agencies], each with its credentials
+            return [s for item in value.values() for s in secrets_in(item, depth + 1)]
+        if isinstance(value, tuple):  # such as the tokens of one OPD
+            return [s for item in value for s in secrets_in(item, depth + 1)]
+        if not hasattr(value, "__dataclass_fields__"):
             return []
         return [s for name in value.__dataclass_fields__
                 for s in secrets_in(getattr(value, name), depth + 1)]

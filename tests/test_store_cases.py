@@ -111,14 +111,15 @@ def test_the_same_delivery_again_changes_nothing(engine: Engine) -> None:
     assert len(list_audit(engine, first.case_id)) == 1
 
 
-def test_a_resent_letter_is_kept_in_the_inbox_and_audited_only(engine: Engine) -> None:
+def test_a_resent_letter_stores_nothing_new(engine: Engine) -> None:
+    """Issue 20, finding 12: a resend (another delivery key) keeps no second body or row."""
     first = _intake(engine)
     again = _intake(engine, "d2", attachments=[("lain.pdf", "application/pdf", b"x")])
     assert again == IntakeResult(first.case_id, created=False)
-    assert [_count(engine, t) for t in (cases, inbox, jobs)] == [1, 2, 1]
+    assert [_count(engine, t) for t in (cases, inbox, jobs)] == [1, 1, 1]
     assert [a.filename for a in list_attachments(engine, first.case_id)] == ["surat.pdf"]
     actions = [line.action for line in list_audit(engine, first.case_id)]
-    assert actions == ["case_received", "intake_repeated"]
+    assert actions == ["case_received"]
 
 
 def test_a_failed_transaction_stores_nothing(engine: Engine) -> None:
@@ -146,7 +147,7 @@ def test_twenty_concurrent_intakes_make_one_case_and_one_job(
     assert len({r.case_id for r in results}) == 1
     assert sum(r.created for r in results) == 1
     assert [_count(engine, t) for t in (cases, jobs)] == [1, 1]
-    assert _count(engine, inbox) == (1 if same_delivery else 20)
+    assert _count(engine, inbox) == 1  # resends of a known key store nothing (issue 20, 12)
 
 
 def test_secret_headers_are_never_stored(engine: Engine) -> None:

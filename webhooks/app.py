@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.bootstrap import Services
 from webhooks import (
@@ -19,6 +20,7 @@ from webhooks import (
     openapi,
     redmine_hooks,
 )
+from webhooks.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,14 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.config["JSON_SORT_KEYS"] = False
     if test_config:
         app.config.update(test_config)
+    hops = services.settings.server.proxy_hops
+    if hops:  # the client's address as the proxy saw it; Host and scheme stay untrusted
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=0, x_host=0)
     app.extensions["sop_services"] = services
+    hooks = services.settings.webhooks
+    app.extensions["sop_throttle"] = Throttle(hooks.throttle_failures,
+                                              hooks.throttle_window_seconds)
     for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard):
         app.register_blueprint(module.blueprint)
     _register_errors(app)

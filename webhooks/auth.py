@@ -38,6 +38,7 @@ from connector.store.sessions import is_revoked, revoke_session
 from webhooks.access import REFUSED, Scope, configured_scope, is_project_member
 from webhooks.context import services
 from webhooks.csrf import csrf_ok, csrf_token
+from webhooks.throttle import throttled_sign_in
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)  # registered under the dashboard blueprint
@@ -146,6 +147,7 @@ def check_redmine_account(base_url: str, login: str, password: str) -> str | Non
 
 
 @blueprint.route("/dashboard/masuk", methods=["GET", "POST"])
+@throttled_sign_in
 def sign_in() -> Any:
     """The sign-in form; a POST signs in with a Redmine account or the access token."""
     target = _safe_next(request.values.get("next"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from connector.signatures import SignatureError, verify_bearer
+from connector.intake.senders import identify_sender
+from connector.signatures import SignatureError
 from connector.store import audit, cases
 from connector.store.db import snapshot
 from webhooks.context import services
+from webhooks.throttle import client_keys, throttle, too_many
 
 blueprint = Blueprint("cases_api", __name__)
 # Ids beyond a signed 64-bit integer are no row of ours; the store could not even look them up.
@@ -19,15 +22,23 @@ CASE_ID = f"<int(max={MAX_CASE_ID}):case_id>"
 
 @blueprint.get(f"/api/cases/{CASE_ID}")
 def show_case(case_id: int) -> Any:
-    """The case, its steps and its timeline; the intake token is required."""
-    token = services().settings.webhooks.intake_token
+    """The case, its steps and its timeline; an OPD's intake token sees only its own cases.
+
+    Another OPD's case answers 404, exactly as a missing one, so ids cannot be probed.
+    """
+    keys = client_keys("api")
+    wait = throttle().retry_after(keys)
+    if wait is not None:
+        return too_many(wait)
     try:
-        verify_bearer(request.headers.get("Authorization"), token.reveal() if token else None)
+        sender = identify_sender(services().settings, dict(request.headers.items()), b"",
+                                 now=time.time(), allow_signature=False)
     except SignatureError as exc:
+        throttle().failed(keys)
         return jsonify({"error": "unauthorized", "message": str(exc)}), 401
     with snapshot(services().engine) as conn:  # the row, steps and timeline agree
         case = cases.get_case(conn, case_id)
-        if case is None:
+        if case is None or not sender.may_act_for(case.opd):
             abort(404, description=f"Kasus {case_id} tidak ditemukan.")
         steps = cases.list_case_steps(conn, case_id)
         trail = audit.list_audit(conn, case_id)

@@ -1,24 +1,32 @@
 """``POST /webhooks/intake``: a request letter is authenticated, stored, then answered.
 
 The answer is 202 only after the letter, its attachments and its ``open_case`` job are
-committed (RELIABILITY promise 2); the same OPD and nomor surat again answer 200 with the
-existing case; bad input answers 422 naming every faulty field, and nothing is stored.
+committed (RELIABILITY promise 2); the same OPD and nomor surat again with the same content
+answer 200 with the existing case and store nothing, with other content 409 naming what
+differs; bad input answers 422 naming every faulty field, a credential of another OPD 403,
+and nothing is stored. Repeated credential failures answer 429 (``webhooks/throttle.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 
 from connector.intake.letter import FieldProblem, Letter, parse_letter
-from connector.signatures import SignatureError, verify_bearer, verify_standard_webhook
+from connector.intake.repeats import differing_fields
+from connector.intake.senders import Sender, identify_sender
+from connector.signatures import SignatureError
 from connector.store import cases
 from connector.store.audit import Delivery
 from webhooks.context import services
+from webhooks.throttle import client_keys, throttle, too_many
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("intake", __name__)
 SOURCE = "intake"
@@ -29,13 +37,19 @@ KEPT_HEADERS = ("Content-Type", "User-Agent", "Idempotency-Key", "webhook-id",
 @blueprint.post("/webhooks/intake")
 def receive_letter() -> Any:
     """Authenticate, validate, store, answer."""
+    keys = client_keys("intake")
+    wait = throttle().retry_after(keys)
+    if wait is not None:
+        return too_many(wait)
     body = request.get_data(cache=True)
-    denied = _authenticate(body)
-    if denied is not None:
-        return denied
+    sender = _authenticate(body, keys)
+    if not isinstance(sender, Sender):
+        return sender
     letter = _parse(body)
     if not isinstance(letter, Letter):
         return _invalid(letter)
+    if not sender.may_act_for(letter.opd):
+        return _forged(sender, letter)
     delivery = Delivery(SOURCE, _delivery_key(body), _kept_headers(), body)
     with services().engine.begin() as conn:
         result = cases.record_intake(
@@ -43,28 +57,57 @@ def receive_letter() -> Any:
             nama_aplikasi=letter.nama_aplikasi, letter=letter.as_record(), inbox=delivery,
             attachments=[(a.filename, a.content_type, a.content) for a in letter.lampiran],
             clock=services().clock)
-    case = cases.get_case(services().engine, result.case_id)
+    return _answer(result, letter)
+
+
+def _answer(result: cases.IntakeResult, letter: Letter) -> Any:
+    """202 for a new case; for a known one 200 if the content is the same, else 409.
+
+    ``status_url`` is built from ``[server] public_url``, never from the request's Host.
+    """
+    engine = services().engine
+    case = cases.get_case(engine, result.case_id)
     assert case is not None
+    if not result.created:
+        differ = differing_fields(case.letter, cases.list_attachments(engine, case.id), letter)
+        if differ:
+            return _conflict(case, differ)
     answer = {"case_id": case.id, "case_key": case.case_key, "status": case.status.value,
               "created": result.created,
-              "status_url": url_for("cases_api.show_case", case_id=case.id, _external=True)}
+              "status_url": f"{services().settings.server.public_url}/api/cases/{case.id}"}
     return jsonify(answer), 202 if result.created else 200
 
 
-def _authenticate(body: bytes) -> Any | None:
-    """Bearer token, or a Standard Webhooks signature when the sender signs."""
-    hooks = services().settings.webhooks
+def _authenticate(body: bytes, keys: list[str]) -> Sender | Any:
+    """The OPD (or gateway) whose bearer token or Standard Webhooks signature this carries."""
     try:
-        if "webhook-signature" in request.headers and hooks.intake_signing_secret:
-            verify_standard_webhook(dict(request.headers.items()), body,
-                                    hooks.intake_signing_secret.reveal(), now=time.time())
-        else:
-            token = hooks.intake_token.reveal() if hooks.intake_token else None
-            verify_bearer(request.headers.get("Authorization"), token)
+        return identify_sender(services().settings, dict(request.headers.items()), body,
+                               now=time.time())
     except SignatureError as exc:
+        throttle().failed(keys)
         body_out = {"error": "unauthorized", "message": str(exc)}
         return jsonify(body_out), 401, {"WWW-Authenticate": 'Bearer realm="sop-connector"'}
-    return None
+
+
+def _forged(sender: Sender, letter: Letter) -> Any:
+    """403: the credential belongs to another OPD than the letter names; nothing stored."""
+    log.warning("intake: credential of %s sent a letter for %r; refused", sender.label,
+                letter.opd)
+    body = {"error": "forbidden", "field": "opd",
+            "message": f"Kredensial ini milik OPD {sender.label}; surat atas nama OPD "
+                       f"{letter.opd!r} tidak diterima dengan kredensial ini."}
+    return jsonify(body), 403
+
+
+def _conflict(case: cases.Case, differ: list[str]) -> Any:
+    """409: the letter number is known, with other content; nothing stored."""
+    body = {"error": "conflict", "case_id": case.id, "case_key": case.case_key,
+            "message": "Surat dengan nomor ini sudah diterima dengan isi yang berbeda; "
+                       "kirim surat baru dengan nomor surat baru, atau kirim ulang isi yang "
+                       "sama.",
+            "fields": [{"field": f, "problem": "berbeda dari surat yang sudah diterima"}
+                       for f in differ]}
+    return jsonify(body), 409
 
 
 def _parse(body: bytes) -> Letter | list[FieldProblem]:

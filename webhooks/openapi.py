@@ -59,6 +59,13 @@ R503 = _error("Penyimpanan sementara tidak tersedia; kirim ulang nanti", "store_
               "Penyimpanan sementara tidak tersedia; kirim ulang nanti.",
               {"Retry-After": _header("Detik sebelum mencoba lagi")})
 R404 = _error("Kasus tidak ditemukan", "not_found", "Kasus 7 tidak ditemukan.")
+RETRY_AFTER = {"Retry-After": {**_header("Detik sebelum boleh mencoba lagi"), "required": True}}
+R429 = _error("Terlalu banyak kredensial salah dari alamat ini dalam "
+              "`[webhooks] throttle_window_seconds`; tidak ada yang diperiksa atau disimpan",
+              "too_many_requests",
+              "Terlalu banyak kredensial yang salah; coba lagi dalam 42 detik.", RETRY_AFTER)
+R429_PAGE = {**_html("Terlalu banyak percobaan masuk yang gagal dari alamat ini atau untuk "
+                     "login ini; tidak ada yang diperiksa"), "headers": RETRY_AFTER}
 CASE_ID = {"name": "case_id", "in": "path", "required": True,
            "description": "Nomor kasus (`case_id` dari jawaban intake)",
            "schema": {"type": "integer", "minimum": 0,
@@ -99,8 +106,10 @@ def _page(summary: str, description: str, **extra: Any) -> Operation:
 INTAKE: Operation = {
     "summary": "Terima surat permohonan pembuatan aplikasi",
     "description": "Surat, lampiran dan tugas `open_case` disimpan dalam satu transaksi "
-                   "sebelum dijawab 202; kasus Redmine dibuat oleh worker. Surat yang sama "
-                   "(OPD dan nomor surat) dijawab 200 dengan kasus yang ada. Header "
+                   "sebelum dijawab 202; kasus Redmine dibuat oleh worker. Kredensial OPD "
+                   "hanya berlaku untuk surat OPD itu sendiri (lainnya 403). Surat yang sama "
+                   "(OPD dan nomor surat, isi sama) dijawab 200 dengan kasus yang ada tanpa "
+                   "menyimpan apa pun; isi lain dengan nomor yang sama dijawab 409. Header "
                    "`Idempotency-Key` atau `webhook-id` menandai kiriman ulang.",
     "tags": ["Intake"], "security": [{"intakeToken": []}, {"standardWebhooks": []}],
     "requestBody": {"required": True, "content": {s.JSON: {"schema": s.LETTER,
@@ -111,6 +120,17 @@ INTAKE: Operation = {
         "200": _json(s.CASE_REF, "Surat yang sama sudah diterima; kasus yang ada",
                      {**s.CASE_REF_EXAMPLE, "created": False}),
         "401": {**R401, "headers": WWW_AUTHENTICATE},
+        "403": _error("Kredensial ini milik OPD lain daripada `opd` surat; tidak ada yang "
+                      "disimpan", "forbidden", "Kredensial ini milik OPD DINKES; surat atas "
+                      "nama OPD 'BAPPEDA' tidak diterima dengan kredensial ini."),
+        "409": _json(s.FIELD_ERRORS, "Nomor surat ini sudah diterima dengan isi lain; kolom "
+                     "yang berbeda disebutkan; tidak ada yang disimpan",
+                     {"error": "conflict", "message": "Surat dengan nomor ini sudah "
+                      "diterima dengan isi yang berbeda; kirim surat baru dengan nomor surat "
+                      "baru, atau kirim ulang isi yang sama.", "case_id": 1,
+                      "case_key": "DINKES:027/145/DINKES/2026",
+                      "fields": [{"field": "perihal",
+                                  "problem": "berbeda dari surat yang sudah diterima"}]}),
         "413": R413,
         "422": _json(s.FIELD_ERRORS, "Kolom yang salah, masing-masing disebutkan; tidak ada "
                      "yang disimpan", {"error": "invalid_request", "message":
@@ -118,7 +138,7 @@ INTAKE: Operation = {
                                        "fields": [{"field": "tanggal_surat", "problem":
                                                    "harus tanggal dengan format "
                                                    "YYYY-MM-DD"}]}),
-        "503": R503}}
+        "429": R429, "503": R503}}
 
 REDMINE_PLUGIN = _hook(
     "Petunjuk perubahan dari plugin redmine_webhook",
@@ -154,11 +174,12 @@ PATHS: dict[str, dict[str, Operation]] = {
     "/webhooks/gitlab": {"post": GITLAB},
     "/api/cases/{case_id}": {"get": {
         "summary": "Status dan riwayat satu kasus",
-        "description": "Alamat `status_url` dari jawaban intake; memakai token intake.",
+        "description": "Alamat `status_url` dari jawaban intake; memakai token intake OPD "
+                       "dan hanya menampilkan kasus OPD itu (kasus OPD lain: 404).",
         "tags": ["API"], "security": [{"intakeToken": []}], "parameters": [CASE_ID],
         "responses": {"200": _json(s.CASE, "Kasus, langkah-langkahnya dan riwayatnya",
                                    s.CASE_EXAMPLE),
-                      "401": R401, "404": R404, "503": R503}}},
+                      "401": R401, "404": R404, "429": R429, "503": R503}}},
     "/api/cases": {"get": {
         "summary": "Daftar kasus (data yang sama dengan dasbor)",
         "description": "Kasus yang cocok dengan saringan, yang paling mendesak dulu, beserta "
@@ -225,7 +246,7 @@ PATHS: dict[str, dict[str, Operation]] = {
                 "responses": {"200": _html("Formulir masuk"),
                               "302": {**REDIRECT, "description": "Sudah masuk: dialihkan "
                                       "ke dasbor"},
-                              "400": _html("Token di URL ditolak")}},
+                              "400": _html("Token di URL ditolak"), "429": R429_PAGE}},
         "post": {"summary": "Masuk dasbor dengan akun Redmine atau token akses",
                  "description": "Kata sandi hanya diteruskan ke Redmine "
                                 "(`GET /users/current.json`), tidak pernah disimpan. Formulir "
@@ -241,7 +262,7 @@ PATHS: dict[str, dict[str, Operation]] = {
                                "403": _html("Ditolak: akun atau token salah, akun tanpa hak "
                                             "atas dasbor, token CSRF salah, atau masuk "
                                             "dengan akun Redmine tidak diaktifkan"),
-                               "413": R413,
+                               "413": R413, "429": R429_PAGE,
                                "503": _html("Redmine tidak dapat dihubungi")}}},
     "/dashboard/keluar": {"post": {
         "summary": "Keluar dari dasbor",

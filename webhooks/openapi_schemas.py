@@ -22,15 +22,18 @@ STATUSES = [s.value for s in CaseStatus]
 SECURITY_SCHEMES: dict[str, Any] = {
     "intakeToken": {
         "type": "http", "scheme": "bearer",
-        "description": "Token OPD dari `[webhooks] intake_token`, dikirim sebagai "
+        "description": "Token intake milik satu OPD (`[opd.agencies.<KODE>] intake_token`, "
+                       "atau token gerbang bersama `[webhooks] intake_token` bila "
+                       "`shared_gateway = true`), dikirim sebagai "
                        "`Authorization: Bearer <token>`."},
     "standardWebhooks": {
         "type": "apiKey", "in": "header", "name": "webhook-signature",
         "description": "Tanda tangan Standard Webhooks: `webhook-id`, `webhook-timestamp` "
                        "(detik sejak 1970, paling lama 5 menit) dan `webhook-signature` = "
                        "`v1,<base64 HMAC-SHA256(kunci, id.timestamp.isi)>`, dengan kunci dari "
-                       "rahasia `whsec_<base64>` (`[webhooks] intake_signing_secret` untuk "
-                       "intake, `[webhooks] gitlab_token` untuk GitLab)."},
+                       "rahasia `whsec_<base64>` (`[opd.agencies.<KODE>] "
+                       "intake_signing_secret` untuk intake, `[webhooks] gitlab_token` untuk "
+                       "GitLab)."},
     "gitlabToken": {
         "type": "apiKey", "in": "header", "name": "X-Gitlab-Token",
         "description": "Token rahasia webhook proyek GitLab (`[webhooks] gitlab_token`; "

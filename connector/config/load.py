@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connector.config.credentials import read_credentials
 from connector.config.reader import Section
 from connector.config.remote_sections import (
     dashboard_section,
@@ -99,7 +100,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         redmine=redmine_section(s["redmine"], resolve),
         roles=_roles(s["roles"]),
         role_overrides=s["roles"].texts("override", ()),
-        opd=_opd(s["opd"]),
+        opd=_opd(s["opd"], resolve),
         calendar=_calendar(s["calendar"]),
         webhooks=webhooks_section(s["webhooks"], resolve),
         sla=_sla(s["sla"]),
@@ -130,6 +131,7 @@ def _server(sec: Section) -> ServerSettings:
         connection_limit=sec.integer("connection_limit", d.connection_limit, minimum=1),
         channel_timeout_seconds=sec.integer("channel_timeout_seconds",
                                             d.channel_timeout_seconds, minimum=1),
+        proxy_hops=sec.integer("proxy_hops", d.proxy_hops),
     )
 
 
@@ -159,7 +161,7 @@ def _roles(sec: Section) -> dict[Role, tuple[str, ...]]:
     return roles
 
 
-def _opd(sec: Section) -> OpdSettings:
+def _opd(sec: Section, resolve: bool) -> OpdSettings:
     agencies: dict[str, OpdAgency] = {}
     for code, raw in sec.table("agencies").items():
         if not isinstance(raw, Mapping):
@@ -168,7 +170,8 @@ def _opd(sec: Section) -> OpdSettings:
             continue
         sub = Section(sec.file, f"opd.agencies.{code}", raw, sec.problems)
         agencies[code] = OpdAgency(code=code, name=sub.text("name"),
-                                   tim_teknis=sub.texts("tim_teknis", ()))
+                                   tim_teknis=sub.texts("tim_teknis", ()),
+                                   credentials=read_credentials(sub, resolve))
         sub.finish()
     return OpdSettings(allow_unknown=sec.flag("allow_unknown", False), agencies=agencies)
 

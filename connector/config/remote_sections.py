@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connector.config.credentials import read_credentials
 from connector.config.reader import Section
 from connector.config.settings import (
     DashboardSettings,
@@ -104,10 +105,25 @@ def dashboard_section(sec: Section, resolve: bool) -> DashboardSettings:
 
 
 def webhooks_section(sec: Section, resolve: bool) -> WebhookSettings:
+    d = WebhookSettings()
+    shared = sec.flag("shared_gateway", d.shared_gateway)
+    gateway = read_credentials(sec, resolve)
+    given = [k for k in sec.data if k.startswith(("intake_token", "intake_signing_secret"))]
+    if given and not shared:
+        sec.problems.append(
+            f"{sec.file}: [webhooks] {sorted(given)[0]}: one intake credential for every OPD "
+            "lets each OPD send letters in another OPD's name; move it to each OPD "
+            "([opd.agencies.<KODE>] intake_token_env or intake_signing_secret_env, one per "
+            "OPD), or, only when a single trusted gateway sends for all OPDs, set "
+            "[webhooks] shared_gateway = true (docs/keamanan.md)")
+    if shared and not given:
+        sec.problems.append(f"{sec.file}: [webhooks] shared_gateway: true, but no "
+                            "intake_token_env/_file or intake_signing_secret_env/_file is given")
     return WebhookSettings(
-        intake_token=sec.secret("intake_token", required=False, resolve=resolve),
-        intake_signing_secret=sec.secret("intake_signing_secret", required=False,
-                                         resolve=resolve),
+        shared_gateway=shared, gateway=gateway,
         redmine_secret=sec.secret("redmine_secret", required=False, resolve=resolve),
         gitlab_token=sec.secret("gitlab_token", required=False, resolve=resolve),
+        throttle_failures=sec.integer("throttle_failures", d.throttle_failures, minimum=1),
+        throttle_window_seconds=sec.integer("throttle_window_seconds",
+                                            d.throttle_window_seconds, minimum=1),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from connector.config.credentials import IntakeCredentials
 from connector.config.secret import Secret
 from connector.documents.settings import DocumentSettings
 from connector.sop.model import Role
@@ -27,6 +28,7 @@ class ServerSettings:
     threads: int = 8
     connection_limit: int = 500
     channel_timeout_seconds: int = 30
+    proxy_hops: int = 0  # reverse proxies whose X-Forwarded-For is trusted
 
     def waitress_options(self) -> dict[str, int]:
         """The keyword arguments for ``waitress.serve`` that these settings fix."""
@@ -100,11 +102,16 @@ class LocalGitSettings:
 
 @dataclass(frozen=True)
 class OpdAgency:
-    """A regional agency (OPD) that may send requests, with its technical team's logins."""
+    """A regional agency (OPD) that may send requests, with its technical team's logins.
+
+    ``credentials`` are the OPD's own intake token(s) or signing key(s): a letter they
+    authenticate is accepted only for this OPD (issue 20).
+    """
 
     code: str
     name: str
     tim_teknis: tuple[str, ...] = ()
+    credentials: IntakeCredentials = field(default_factory=IntakeCredentials)
 
 
 @dataclass(frozen=True)
@@ -136,12 +143,18 @@ class SlaSettings:
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    """Shared secrets of the inbound endpoints."""
+    """Secrets of the inbound endpoints, and how failed credentials are throttled.
 
-    intake_token: Secret | None = None
-    intake_signing_secret: Secret | None = None
+    ``gateway`` is one intake credential for every OPD, allowed only with
+    ``shared_gateway = true`` (a single trusted gateway that sends on the OPDs' behalf).
+    """
+
+    shared_gateway: bool = False
+    gateway: IntakeCredentials = field(default_factory=IntakeCredentials)
     redmine_secret: Secret | None = None
     gitlab_token: Secret | None = None
+    throttle_failures: int = 10
+    throttle_window_seconds: int = 300
 
 
 @dataclass(frozen=True)

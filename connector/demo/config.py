@@ -138,6 +138,7 @@ allow_unknown = false
 [opd.agencies.DINKES]
 name = "Dinas Kesehatan"
 tim_teknis = ["opd1"]
+intake_token_file = "secrets/intake-token"
 
 [sla]
 check_interval_seconds = 300
@@ -148,6 +149,5 @@ access_token_file = "secrets/dashboard-token"
 session_secret_file = "secrets/session-secret"
 
 [webhooks]
-intake_token_file = "secrets/intake-token"
 redmine_secret_file = "secrets/redmine-webhook-secret"
 """

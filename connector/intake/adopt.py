@@ -71,8 +71,8 @@ def _problems(services: Services, snap: IssueSnapshot) -> list[str]:
     if opd and not services.settings.opd.allow_unknown and opd not in agencies:
         problems.append(f"OPD {_literal(services)(opd)} tidak dikenal; yang dikenal: "
                         f"{', '.join(sorted(agencies))}")
-    if "|" in _value(snap, "letter_number"):
-        problems.append(f"kolom '{FIELD['letter_number']}' tidak boleh memuat tanda |")
+    if any(c in _value(snap, "letter_number") for c in "|#"):  # "#" joins a step number
+        problems.append(f"kolom '{FIELD['letter_number']}' tidak boleh memuat tanda | atau #")
     try:
         date.fromisoformat(_value(snap, "letter_date") or "x")
     except ValueError:

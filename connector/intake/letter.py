@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from connector.store.cases import case_key_for
+from connector.store.cases import case_key_for, plain_text
 
 FIELDS = ("nomor_surat", "tanggal_surat", "opd", "perihal", "nama_aplikasi", "deskripsi",
           "kontak", "lampiran")
@@ -24,11 +24,15 @@ ATTACHMENT_FIELDS = ("nama_file", "content_type", "isi_base64")
 MAX_ATTACHMENTS = 5
 _LIMITS = {"nomor_surat": 100, "opd": 50, "perihal": 500, "nama_aplikasi": 200,
            "deskripsi": 20_000, "nama": 200, "jabatan": 200, "email": 254, "telepon": 40}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{6,40}$")
-_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()\-]{0,150}$")
-_OPD_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_CONTENT_TYPE = re.compile(r"^[a-z0-9.+\-]+/[a-z0-9.+\-]+$")
+# Every pattern is used with fullmatch: ``$`` also matches before a final newline, which let
+# "surat.pdf\n" through (issue 20, finding 10).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()\-]{6,40}")
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()\-]{0,150}")
+_OPD_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+_CONTENT_TYPE = re.compile(r"[a-z0-9.+\-]+/[a-z0-9.+\-]+")
+# "|" is "or" in a Redmine filter value and "#" joins a case key to a step number.
+_NOT_IN_NUMBER = "|#"
 
 
 @dataclass(frozen=True)
@@ -99,18 +103,26 @@ def parse_letter(data: Any, *, max_attachment_bytes: int) -> Letter | list[Field
     problems = [FieldProblem(k, "kolom tidak dikenal") for k in data if k not in FIELDS]
     text = {k: _text(data, k, k, problems) for k in
             ("nomor_surat", "opd", "perihal", "nama_aplikasi", "deskripsi")}
-    if text["opd"] and not _OPD_CODE.match(text["opd"]):
+    if text["opd"] and not _OPD_CODE.fullmatch(text["opd"]):
         problems.append(FieldProblem("opd", "kode OPD hanya huruf, angka, titik, garis bawah "
                                      "dan tanda hubung, misalnya DINKES"))
-    if "|" in text["nomor_surat"] or any(ord(c) < 32 for c in text["nomor_surat"]):
-        problems.append(FieldProblem("nomor_surat", "tidak boleh memuat tanda | atau "
+    raw_number, text["nomor_surat"] = text["nomor_surat"], plain_text(text["nomor_surat"])
+    if any(c in _NOT_IN_NUMBER or ord(c) < 32 for c in raw_number + text["nomor_surat"]):
+        problems.append(FieldProblem("nomor_surat", "tidak boleh memuat tanda | atau # atau "
                                      "karakter kontrol"))
+    elif not text["nomor_surat"] and not _has_problem(problems, "nomor_surat"):
+        problems.append(FieldProblem("nomor_surat", "tidak boleh kosong"))
     tanggal = _date(data.get("tanggal_surat"), problems)
     kontak = _contact(data.get("kontak"), problems)
     lampiran = _attachments(data.get("lampiran", []), max_attachment_bytes, problems)
     if problems or tanggal is None or kontak is None:
         return problems
     return Letter(kontak=kontak, tanggal_surat=tanggal, lampiran=lampiran, **text)
+
+
+def _has_problem(problems: list[FieldProblem], field: str) -> bool:
+    """True when ``field`` already has a problem."""
+    return any(p.field == field for p in problems)
 
 
 def _text(data: Mapping[str, Any], key: str, path: str, problems: list[FieldProblem],
@@ -156,9 +168,9 @@ def _contact(value: Any, problems: list[FieldProblem]) -> Contact | None:
     jabatan = _text(value, "jabatan", "kontak.jabatan", problems, required=False)
     email = _text(value, "email", "kontak.email", problems)
     telepon = _text(value, "telepon", "kontak.telepon", problems, required=False)
-    if email and not _EMAIL.match(email):
+    if email and not _EMAIL.fullmatch(email):
         problems.append(FieldProblem("kontak.email", "bukan alamat email yang valid"))
-    if telepon and not _PHONE.match(telepon):
+    if telepon and not _PHONE.fullmatch(telepon):
         problems.append(FieldProblem("kontak.telepon", "bukan nomor telepon yang valid"))
     return Contact(nama, jabatan, email, telepon) if len(problems) == before else None
 
@@ -187,10 +199,10 @@ def _attachment(item: Any, path: str, limit: int,
     problems.extend(FieldProblem(f"{path}.{k}", "kolom tidak dikenal")
                     for k in item if k not in ATTACHMENT_FIELDS)
     name, ctype, encoded = (item.get(k) for k in ATTACHMENT_FIELDS)
-    if not isinstance(name, str) or not _FILENAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _FILENAME.fullmatch(name) or ".." in name:
         problems.append(FieldProblem(f"{path}.nama_file", "nama berkas tidak valid (huruf, "
                                      "angka, spasi, titik, garis; tanpa folder)"))
-    if not isinstance(ctype, str) or not _CONTENT_TYPE.match(ctype):
+    if not isinstance(ctype, str) or not _CONTENT_TYPE.fullmatch(ctype):
         problems.append(FieldProblem(f"{path}.content_type", "harus berupa tipe MIME, "
                                      "misalnya application/pdf"))
     content = _decode(encoded, f"{path}.isi_base64", limit, problems)

@@ -22,6 +22,7 @@ from connector.errors import ConfigError, RemoteRejected
 from connector.faults import fault_point
 from connector.redmine import subprojects
 from connector.redmine.errors import refuse_busy, translated_errors
+from connector.redmine.filenames import redmine_filename
 from connector.redmine.schema import RoleSpec
 from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
 
@@ -181,8 +182,12 @@ class RedmineTracker:
 
     def attach_document(self, issue_id: int, filename: str, content_type: str,
                         content: bytes, *, notes: str | None = None) -> None:
-        """Upload and attach, unless a file of that name is already attached."""
-        if filename in self.attachment_names(issue_id):
+        """Upload and attach, unless a file of that name is already attached.
+
+        The name is compared as Redmine stores it (``redmine_filename``), so a retry never
+        attaches a second copy of a file whose name Redmine sanitised.
+        """
+        if redmine_filename(filename) in self.attachment_names(issue_id):
             return
         with translated_errors(f"attaching {filename} to #{issue_id}"):
             upload = self._redmine.upload(io.BytesIO(content), filename=filename)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -80,17 +81,25 @@ class IntakeResult:
     created: bool
 
 
+def plain_text(text: str) -> str:
+    """``text`` in Unicode NFKC with format characters (category Cf) removed, spaces collapsed.
+
+    Fullwidth digits (``０２７``) become ``027`` and a zero-width space disappears, so one
+    letter number written two ways is one key, not two cases (issue 20, finding 11).
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", visible)).strip()
+
+
 def case_key_for(opd: str, nomor_surat: str) -> str:
-    """Return the case key ``"<OPD>:<NOMOR SURAT>"``, upper-cased, inner spaces collapsed.
+    """Return the case key ``"<OPD>:<NOMOR SURAT>"``: ``plain_text``, upper-cased.
 
     Not ``|``: Redmine reads ``|`` in a filter value as "or", so a key holding it could
-    never be found again by an exact look-up of the key field.
+    never be found again by an exact look-up of the key field; not ``#`` either, which
+    joins a case key and a step number in a step's key (the intake refuses both).
     """
-
-    def norm(text: str) -> str:
-        return re.sub(r"\s+", " ", text).strip().upper()
-
-    return f"{norm(opd)}:{norm(nomor_surat)}"
+    return f"{plain_text(opd).upper()}:{plain_text(nomor_surat).upper()}"
 
 
 def record_intake(
@@ -107,20 +116,22 @@ def record_intake(
 ) -> IntakeResult:
     """Store a request letter in the caller's transaction; a known ``case_key`` is not redone.
 
-    The first intake of a key creates the case, its attachments, an audit line and the
-    ``open_case`` job. A later one (a retry or a resend) adds only its delivery, if new, to
-    the inbox and the audit trail. Two racing intakes of one key cannot both create: the case
-    insert is ``ON CONFLICT DO NOTHING`` on the unique ``case_key``.
+    The first intake of a key creates the case, its attachments, its delivery in the inbox,
+    an audit line and the ``open_case`` job. A later one (a retry or a resend) writes
+    nothing: 1,000 resends keep one body, not 1,000 (issue 20, finding 12); the caller
+    compares the content. Two racing intakes of one key cannot both create: the case insert
+    is ``ON CONFLICT DO NOTHING`` on the unique ``case_key``.
     """
     delivery = inbox if isinstance(inbox, Delivery) else Delivery(*inbox)
-    inbox_id = record_inbox(conn, delivery, clock=clock)
     now = clock()
     row: dict[str, Any] = {"case_key": case_key, "opd": opd, "nomor_surat": nomor_surat}
     row |= {"nama_aplikasi": nama_aplikasi, "letter": dict(letter), "created_at": now}
     row |= {"status": CaseStatus.RECEIVED.value, "updated_at": now}
     case_id: int | None = insert_ignore(conn, cases, row, ["case_key"])
     if case_id is None:
-        return _repeated_intake(conn, case_key, inbox_id, clock)
+        query = select(cases.c.id).where(cases.c.case_key == case_key)
+        return IntakeResult(conn.execute(query).scalar_one(), created=False)
+    inbox_id = record_inbox(conn, delivery, clock=clock)
     for filename, content_type, content in attachments:
         add_attachment(conn, case_id, filename, content_type, content)
     names = [name for name, _, _ in attachments]
@@ -129,18 +140,6 @@ def record_intake(
     key = f"{OPEN_CASE}:{case_id}"
     enqueue(conn, OPEN_CASE, {"case_id": case_id}, dedupe_key=key, inbox_id=inbox_id, clock=clock)
     return IntakeResult(case_id, created=True)
-
-
-def _repeated_intake(
-    conn: Connection, case_key: str, inbox_id: int | None, clock: Clock
-) -> IntakeResult:
-    """Answer an intake of a known case; a new delivery of it goes in the audit trail."""
-    query = select(cases.c.id).where(cases.c.case_key == case_key)
-    case_id: int = conn.execute(query).scalar_one()
-    if inbox_id is not None:
-        detail = {"inbox_id": inbox_id}
-        append_audit(conn, case_id, INTAKE_ACTOR, "intake_repeated", detail=detail, clock=clock)
-    return IntakeResult(case_id, created=False)
 
 
 def add_attachment(
