@@ -23,6 +23,7 @@ from connector.errors import ConfigError
 from connector.signatures import standard_webhook_signature
 from connector.store.migrate import store_metadata
 from tests.conftest import FROZEN, INTAKE_TOKEN, another_client, auth, sample_letter, write_config
+from tests.dashboard_forms import sign_in_with_token
 from tests.fakes import FakeTracker
 
 BAPPEDA_TOKEN = "bappeda-intake-token-0123456789abcdef"
@@ -399,17 +400,16 @@ def test_repeated_wrong_dashboard_tokens_are_throttled(
     monkeypatch.setenv("SOP_T_ACCESS", "dashboard-access-token-0123456789")
     client = _app(tmp_path, monkeypatch,
                   extra='throttle_failures = 3\n[dashboard]\naccess_token_env = "SOP_T_ACCESS"\n')
-    codes = [client.post("/dashboard/masuk", data={"token": f"salah-{n}"}).status_code
-             for n in range(3)]
+    codes = [sign_in_with_token(client, f"salah-{n}").status_code for n in range(3)]
     assert codes == [403, 403, 403]
-    blocked = client.post("/dashboard/masuk", data={"token": "dashboard-access-token-0123456789"})
+    blocked = sign_in_with_token(client, "dashboard-access-token-0123456789")
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
     assert "Terlalu banyak percobaan masuk" in blocked.get_data(as_text=True)
     assert "sop_dashboard" not in blocked.headers.get("Set-Cookie", "")
     assert client.get("/dashboard/masuk").status_code == 200  # the form itself stays open
-    other = client.post("/dashboard/masuk", data={"token": "dashboard-access-token-0123456789"},
-                        environ_base=another_client())
-    assert other.status_code == 302
+    other = client.application.test_client()
+    other.environ_base.update(another_client())
+    assert sign_in_with_token(other, "dashboard-access-token-0123456789").status_code == 302
 
 
 def test_x_forwarded_for_counts_only_behind_a_configured_proxy(
