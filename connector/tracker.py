@@ -42,6 +42,7 @@ class TrackedIssue:
     due_date: date | None
     parent_id: int | None
     url: str
+    kind: str = ""  # "case" or "step" when its tracker is the SOP's case or step tracker
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class IssueTracker(Protocol):
 
     def updated_since(self, since: datetime) -> list[int]:
         """Ids of every issue of the SOP project updated at or after ``since``, any status."""
+
+    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """``(id, updated_on)`` of the same issues, so a change already seen is known."""
 
     def service_login(self) -> str:
         """The login of the account the service writes as (its journals are ours)."""
