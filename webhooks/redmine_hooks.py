@@ -35,7 +35,7 @@ from flask import Blueprint, jsonify, request
 
 from connector.signatures import SignatureError, verify_hmac_sha256, verify_token
 from connector.store.audit import Delivery, record_inbox
-from connector.store.jobs import enqueue
+from connector.store.coalesce import enqueue_once_per_subject
 from webhooks.context import services
 
 log = logging.getLogger(__name__)
@@ -113,8 +113,9 @@ def _accept(source: str, body: bytes, envelope: str, event_of: Callable[[Any], s
     with services().engine.begin() as conn:
         inbox_id = record_inbox(conn, delivery, clock=clock)
         if inbox_id is not None:
-            enqueue(conn, SYNC_ISSUE, hint.payload, inbox_id=inbox_id,
-                    dedupe_key=f"{SYNC_ISSUE}:{hint.issue_id}:{hint.change}", clock=clock)
+            enqueue_once_per_subject(
+                conn, SYNC_ISSUE, hint.payload, subject=f"{SYNC_ISSUE}:{hint.issue_id}",
+                change=hint.change, routine=False, inbox_id=inbox_id, clock=clock)
     answer = {"accepted": True, "issue_id": hint.issue_id, "duplicate": inbox_id is None}
     return jsonify(answer), 200 if inbox_id is None else 202
 
