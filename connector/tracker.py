@@ -90,6 +90,9 @@ class IssueTracker(Protocol):
     def open_issue(self, draft: IssueDraft) -> TrackedIssue:
         """Create the issue described by ``draft`` (callers look it up first)."""
 
+    def case_issues(self) -> list[TrackedIssue]:
+        """Every issue of the case tracker in the SOP project, any status, oldest first."""
+
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         """The case's step subtasks, by key."""
 

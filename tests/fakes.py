@@ -96,6 +96,10 @@ class FakeTracker:
             self.issues[new_id] = FakeIssue(issue, draft, fields=fields, updated_on=self.clock())
         return issue
 
+    def case_issues(self) -> list[TrackedIssue]:
+        self._call()
+        return [i.issue for i in self.issues.values() if i.draft.kind == "case"]
+
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         self._call()
         return {

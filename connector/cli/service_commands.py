@@ -80,6 +80,17 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def _recover(services: Services) -> None:
+    """Rebuild an empty store from Redmine, or catch up an older backup, before any job runs."""
+    from connector.errors import RemoteRejected, RemoteUnavailable
+    from connector.recovery.rebuild import recover_at_start
+
+    try:
+        recover_at_start(services)
+    except (RemoteUnavailable, RemoteRejected) as exc:  # the poll adopts no case with a key
+        logging.getLogger(__name__).error("recovery from Redmine skipped: %s", exc)
+
+
 def register(main: click.Group) -> None:
     """Add ``serve``, ``worker`` and ``jobs`` to the main command."""
 
@@ -95,6 +106,8 @@ def register(main: click.Group) -> None:
         services = _services(config_path)
         server = services.settings.server
         stop = threading.Event()
+        if server.worker_threads:
+            _recover(services)
         _start_workers(services, server.worker_threads, stop)
         if server.worker_threads:
             _start_poller(services, stop)
@@ -112,6 +125,7 @@ def register(main: click.Group) -> None:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         services = _services(config_path)
+        _recover(services)
         if drain:
             done = queue.drain(services.engine, handlers_for(services), queue.new_worker_id())
             click.echo(f"{done} job(s) run")

@@ -75,6 +75,16 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
     return result.case_id
 
 
+def value_of(snap: IssueSnapshot, key: str) -> str:
+    """A letter field of a case issue (``letter_number``, ``opd``...), trimmed."""
+    return _value(snap, key)
+
+
+def letter_of(snap: IssueSnapshot) -> dict[str, object]:
+    """The letter as the store keeps it, read from a case issue's fields."""
+    return _letter(snap)
+
+
 def _value(snap: IssueSnapshot, key: str) -> str:
     values = snap.fields.get(FIELD[key]) or ("",)
     return (values[0] or "").strip()

@@ -152,6 +152,18 @@ class RedmineTracker:
         found = self._find(key, tracker_id=self._tracker_id("case"))
         return found[0] if found else None
 
+    def case_issues(self) -> list[TrackedIssue]:
+        """Every issue of the case tracker in the project, any status, by id (paged)."""
+        found: list[TrackedIssue] = []
+        while True:
+            with translated_errors("listing cases"):
+                page = [self._tracked(i.raw()) for i in self._redmine.issue.filter(
+                    project_id=self._project_id, tracker_id=self._tracker_id("case"),
+                    status_id="*", sort="id", limit=self._page_size, offset=len(found))]
+            found += page
+            if len(page) < self._page_size:
+                return found
+
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         """The case's step subtasks by key (one request, whatever their number)."""
         with translated_errors("listing subtasks"):

@@ -1,0 +1,73 @@
+"""A case's history as Redmine holds it: every journal of its step subtasks, in order.
+
+Redmine numbers journals in the order they were written, so sorting the journals of all the
+step subtasks by id gives the case's history. A person's close *stood* unless the service
+put the status back right after it (a refusal, step 12's checklist, a step that was not the
+active one): that is the next status change of the same subtask, by the service, from the
+closing status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connector.bootstrap import Services
+from connector.intake.open_case import FIELD
+from connector.tracker import IssueSnapshot, JournalEntry
+from connector.workflow.engine import StepClosed
+from connector.workflow.sync import parse_step_key
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal of a step subtask, with its step and the subtask as read now."""
+
+    step: int
+    journal: JournalEntry
+    snap: IssueSnapshot
+
+
+def read_history(services: Services, parent_id: int) -> tuple[list[Entry], list[IssueSnapshot]]:
+    """The journals of every step subtask, oldest first, and the subtasks themselves."""
+    snaps = [services.tracker.snapshot(issue.id)
+             for issue in services.tracker.steps_of(parent_id).values()]
+    entries = []
+    for snap in snaps:
+        parsed = parse_step_key(snap.issue.key)
+        if parsed is not None:
+            entries += [Entry(parsed[1], j, snap) for j in snap.journals]
+    return sorted(entries, key=lambda e: e.journal.id), snaps
+
+
+def standing_close(services: Services, history: list[Entry], entry: Entry) -> StepClosed | None:
+    """The event of a person's close that stood; None for any other journal."""
+    journal, bot = entry.journal, services.tracker.service_login()
+    redmine = services.settings.redmine
+    closing = {*redmine.done_statuses, *redmine.reject_statuses}
+    if journal.author_login == bot or journal.status_to not in closing:
+        return None
+    if _put_back(history, entry, bot):
+        return None
+    assert journal.status_to is not None
+    return StepClosed(
+        step=entry.step, status=journal.status_to, previous_status=journal.status_from,
+        actor=journal.author_login, note=journal.notes.strip(),
+        on=services.local_date(journal.created_on), attachments=entry.snap.attachment_names,
+        team=tuple(entry.snap.fields.get(FIELD["dev_team"], ())))
+
+
+def _put_back(history: list[Entry], entry: Entry, bot: str) -> bool:
+    """The service set the status back before anyone closed anything else: a refusal.
+
+    A loop's reopening also sets a closed step back, but only after a person closed the
+    decision step (11 or 14), so it is not taken for a refusal.
+    """
+    journal = entry.journal
+    for later in history[history.index(entry) + 1:]:
+        moved = later.journal.status_to is not None
+        if later.snap.issue.id == entry.snap.issue.id and moved:
+            return later.journal.author_login == bot \
+                and later.journal.status_from == journal.status_to
+        if moved and later.journal.author_login != bot:
+            return False
+    return False

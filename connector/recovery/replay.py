@@ -1,0 +1,60 @@
+"""Replay a case's Redmine history into the store: the engine decides, nothing is sent.
+
+Each close that stood in Redmine is given to the engine in the order it happened, against
+the case as replayed so far, and its decision is recorded (case, steps, dates, team, loops,
+audit trail with the person who closed it), exactly as the live ``sync_issue`` records it,
+but without carrying anything out: Redmine shows it already. Every journal replayed is
+marked processed, so the poll that follows finds nothing to redo and writes no note.
+
+The last close of an open case is left to ``sync_issue``: the service may have died before
+it carried that one out (a killed worker, then a lost store), and ``sync_issue`` redoes only
+what Redmine does not show yet. A journal already processed (an older backup) is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import Connection
+
+from connector.bootstrap import Services
+from connector.recovery.history import Entry, standing_close
+from connector.store import cases
+from connector.store.schema import CaseStatus
+from connector.workflow import record
+from connector.workflow.engine import decide
+from connector.workflow.state import case_view, is_processed, journal_key
+from connector.workflow.sync import policy_for
+
+log = logging.getLogger(__name__)
+
+
+def replay(services: Services, conn: Connection, case_id: int, history: list[Entry],
+           subtasks: Mapping[int, int], *, leave_last: bool) -> Entry | None:
+    """Record every unprocessed close that stood; return the close left to ``sync_issue``."""
+    todo = [e for e in history if not is_processed(conn, journal_key(e.journal.id))]
+    closes = [e for e in todo if standing_close(services, history, e) is not None]
+    left = closes[-1] if leave_last and closes else None
+    for entry in todo:
+        if left is not None and entry.journal.id >= left.journal.id:
+            break
+        _replay_one(services, conn, case_id, history, entry, subtasks)
+        record.mark_processed(conn, journal_key(entry.journal.id))
+    return left
+
+
+def _replay_one(services: Services, conn: Connection, case_id: int, history: list[Entry],
+                entry: Entry, subtasks: Mapping[int, int]) -> None:
+    """Record what the engine decides for one journal, if it is a close that stood."""
+    event = standing_close(services, history, entry)
+    case = cases.get_case(conn, case_id)
+    if event is None or case is None or case.status is not CaseStatus.OPEN:
+        return
+    view = case_view(conn, case, services.calendar)
+    decision = decide(services.sop, view, event, policy_for(services), services.calendar)
+    if decision.refused:
+        log.warning("case %s: journal %s closed step %s in Redmine, but the SOP refuses it "
+                    "now (configuration changed?); recorded as refused", case.case_key,
+                    entry.journal.id, event.step)
+    record.record(conn, case, decision, event, entry.journal.id, dict(subtasks))

@@ -1,0 +1,134 @@
+"""Issue 15 acceptance: the store lost, or an older backup restored, is rebuilt from Redmine.
+
+Each time, the service restarts as ``serve`` does (recovery first, then the poll and the
+worker) and the case finishes: one Berita Acara, no note written twice nor a false one, no
+case adopted again, and the trail complete and in order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.bootstrap import Services, bootstrap
+from connector.config import Settings
+from connector.recovery.rebuild import plan, recover_at_start
+from connector.store import audit
+from connector.store.schema import CaseStatus
+from connector.sync.poll import poll_once
+from tests.workflow_driver import CaseDriver
+
+pytestmark = pytest.mark.redmine
+UP_TO_12 = [2, 3, 4, 5, 6, 8, 9, 10, 11]
+FROM_12 = [12, 13, 14, 15, 16, 17]
+ALL_STEPS = [*UP_TO_12, *FROM_12]
+
+
+@pytest.fixture
+def services(redmine_settings: Settings) -> Any:
+    built = bootstrap(redmine_settings)
+    yield built
+    built.engine.dispose()
+
+
+def _driver(services: Services, server: Any, key: str = "") -> CaseDriver:
+    from webhooks import create_app
+
+    return CaseDriver(services, server, create_app(services).test_client(), key)
+
+
+def _store_path(settings: Settings) -> Path:
+    return Path(settings.database.url.removeprefix("sqlite:///"))
+
+
+def _restart_on(settings: Settings, url: str, server: Any, key: str) -> CaseDriver:
+    """The service started again on the store at ``url``: recovery, one poll, the worker."""
+    services = bootstrap(replace(settings, database=replace(settings.database, url=url)))
+    recover_at_start(services)
+    driver = _driver(services, server, key)
+    poll_once(services)
+    driver.drain()
+    return driver
+
+
+def _service_notes(driver: CaseDriver) -> list[str]:
+    """Every note the service wrote on the case's issues."""
+    api = driver.api("admin")
+    bot = api.user.get("current").login
+    ids = [driver.case().redmine_issue_id, *(c.id for c in driver.parent().children)]
+    notes = []
+    for issue_id in ids:
+        for journal in api.issue.get(issue_id, include=["journals"]).journals:
+            if getattr(journal, "user", None) and journal.notes and \
+                    api.user.get(journal.user.id).login == bot:
+                notes.append(f"#{issue_id}: {journal.notes}")
+    return notes
+
+
+def _completions(driver: CaseDriver) -> list[tuple[int | None, str]]:
+    with driver.services.engine.connect() as conn:
+        trail = audit.list_audit(conn, driver.case().id)
+    return [(e.step_from, e.actor) for e in trail if e.action == "step_completed"]
+
+
+def _finish_and_check(driver: CaseDriver, original: list[tuple[int | None, str]],
+                      notes_before: list[str]) -> None:
+    """Nothing was written by the restart; the case then finishes as if nothing happened."""
+    assert driver.case().current_step == 12 and driver.case().status is CaseStatus.OPEN
+    assert _service_notes(driver) == notes_before  # no note, no status put back
+    assert _completions(driver) == original
+    todo = plan(driver.services)  # other tests' cases share this Redmine
+    assert driver.key not in {i.key for i in todo.missing}
+    assert driver.key not in {c.case_key for c in todo.behind}
+    driver.walk(FROM_12)
+    assert driver.case().status is CaseStatus.CLOSED
+    assert [step for step, _ in _completions(driver)] == ALL_STEPS
+    notes = _service_notes(driver)
+    assert [n for n, times in Counter(notes).items() if times > 1] == []
+    assert not any("Status dikembalikan" in n for n in notes)
+    names = [a.filename for a in driver.api("admin").issue.get(
+        driver.case().redmine_issue_id, include=["attachments"]).attachments]
+    assert len(names) == len(set(names))
+    assert len([n for n in names if "berita" in n.lower() and n.endswith(".pdf")]) <= 1
+    assert len(driver.parent().children) == 16  # no case opened again
+
+
+def test_a_lost_store_is_rebuilt_from_redmine_and_the_case_finishes(
+        services: Services, redmine: Any, tmp_path: Path) -> None:
+    driver = _driver(services, redmine)
+    driver.open()
+    driver.walk(UP_TO_12)
+    original, notes_before = _completions(driver), _service_notes(driver)
+
+    fresh = _restart_on(services.settings, f"sqlite:///{tmp_path / 'lost.sqlite3'}", redmine,
+                        driver.key)
+    try:
+        assert fresh.case().redmine_issue_id == driver.case().redmine_issue_id
+        _finish_and_check(fresh, original, notes_before)
+    finally:
+        fresh.services.engine.dispose()
+
+
+def test_an_older_backup_catches_up_with_redmine_and_the_case_finishes(
+        services: Services, redmine: Any, tmp_path: Path) -> None:
+    driver = _driver(services, redmine)
+    driver.open()
+    driver.walk([2, 3, 4])
+    backup = tmp_path / "backup-at-step-5.sqlite3"
+    with sqlite3.connect(_store_path(services.settings)) as source, \
+            sqlite3.connect(backup) as copy:
+        source.backup(copy)
+    assert driver.case().current_step == 5
+    driver.walk([5, 6, 8, 9, 10, 11])
+    original, notes_before = _completions(driver), _service_notes(driver)
+
+    restored = _restart_on(services.settings, f"sqlite:///{backup}", redmine, driver.key)
+    try:
+        _finish_and_check(restored, original, notes_before)
+    finally:
+        restored.services.engine.dispose()
