@@ -132,3 +132,43 @@ def test_an_older_backup_catches_up_with_redmine_and_the_case_finishes(
         _finish_and_check(restored, original, notes_before)
     finally:
         restored.services.engine.dispose()
+
+
+def test_cases_rebuild_says_what_it_would_do_and_refuses_a_store_in_use(
+        services: Services, redmine: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from tests.conftest import INTAKE_TOKEN
+
+    driver = _driver(services, redmine)
+    driver.open()  # the store knows this case; Redmine may hold others it does not know
+    lost = _driver(bootstrap(replace(services.settings, database=replace(
+        services.settings.database, url=f"sqlite:///{tmp_path / 'other.sqlite3'}"))), redmine)
+    lost.open()  # a case only another store knows
+    lost.services.engine.dispose()
+    config = tmp_path / "config.toml"  # written by the redmine_settings fixture: this store
+    env = {"SOP_TEST_REDMINE_KEY": redmine.admin_key, "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN}
+    run = lambda *a: CliRunner().invoke(  # noqa: E731
+        main, ["cases", "rebuild", *a, "--config", str(config)], env=env)
+
+    refused = run()
+    assert refused.exit_code == 1
+    assert f"dibangun ulang dari Redmine: {lost.key}" in refused.output
+    assert driver.key not in refused.output and "--yes" in refused.output
+    assert cases_known(services) == {driver.key}
+
+    done = run("--yes")
+    assert done.exit_code == 0, done.output
+    assert lost.key in cases_known(services)
+    again = run()
+    assert again.exit_code == 0 and "tidak ada yang dibangun ulang" in again.output
+
+
+def cases_known(services: Services) -> set[str]:
+    from sqlalchemy import select
+
+    from connector.store.schema import cases as case_rows
+
+    with services.engine.connect() as conn:
+        return set(conn.execute(select(case_rows.c.case_key)).scalars())
