@@ -91,6 +91,13 @@ def _recover(services: Services) -> None:
         logging.getLogger(__name__).error("recovery from Redmine skipped: %s", exc)
 
 
+def _recover_then_work(services: Services, count: int, stop: threading.Event) -> None:
+    """Recover from Redmine, then start the workers and the poller."""
+    _recover(services)
+    _start_workers(services, count, stop)
+    _start_poller(services, stop)
+
+
 def register(main: click.Group) -> None:
     """Add ``serve``, ``worker`` and ``jobs`` to the main command."""
 
@@ -106,11 +113,9 @@ def register(main: click.Group) -> None:
         services = _services(config_path)
         server = services.settings.server
         stop = threading.Event()
-        if server.worker_threads:
-            _recover(services)
-        _start_workers(services, server.worker_threads, stop)
-        if server.worker_threads:
-            _start_poller(services, stop)
+        if server.worker_threads:  # intake answers at once; jobs wait for the recovery
+            threading.Thread(target=_recover_then_work, daemon=True, name="sop-recovery",
+                             args=(services, server.worker_threads, stop)).start()
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
         waitress_serve(create_app(services), host=server.host, port=server.port, threads=8,
                        url_scheme="http", ident="sop-connector")

@@ -18,7 +18,7 @@ from connector.bootstrap import Services
 from connector.intake.adopt import letter_of, value_of
 from connector.intake.open_case import ACTOR
 from connector.recovery.history import Entry, read_history
-from connector.recovery.replay import replay
+from connector.recovery.replay import pending_closes, replay
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.store.coalesce import enqueue_once_per_subject
@@ -70,8 +70,8 @@ def carry_out(services: Services, todo: Plan) -> list[str]:
         if rebuild_case(services, services.tracker.snapshot(issue.id)) is not None:
             done.append(issue.key)
     for case in todo.behind:
-        catch_up(services, case)
-        done.append(case.case_key)
+        if catch_up(services, case):
+            done.append(case.case_key)
     return done
 
 
@@ -93,18 +93,26 @@ def rebuild_case(services: Services, parent: IssueSnapshot) -> int | None:
     return case_id
 
 
-def catch_up(services: Services, case: cases.Case) -> None:
-    """Replay what Redmine shows and the store has not processed (an older backup)."""
+def catch_up(services: Services, case: cases.Case) -> bool:
+    """Replay what Redmine shows and the store has not processed (an older backup).
+
+    False when only the active step's close is new: ``sync_issue`` finishes that one.
+    """
     assert case.redmine_issue_id is not None
     history, snaps = read_history(services, case.redmine_issue_id)
     subtasks = {p[1]: s.issue.id for s in snaps if (p := parse_step_key(s.issue.key))}
     parent = services.tracker.snapshot(case.redmine_issue_id)
+    with services.engine.connect() as conn:
+        closes = pending_closes(services, conn, history)
+    if len(closes) <= 1 and all(e.step == case.current_step for e in closes):
+        return False  # the active step's close alone (a killed worker): sync_issue
     with services.engine.begin() as conn:
         left = replay(services, conn, case.id, history, subtasks,
                       leave_last=not _closed(services, parent.issue.status))
         _queue_sync(services, conn, left)
     _relink_code_host(services, case.id)
     log.info("case %s brought up to date from Redmine", case.case_key)
+    return True
 
 
 def _relink_code_host(services: Services, case_id: int) -> None:

@@ -30,11 +30,17 @@ from connector.workflow.sync import policy_for
 log = logging.getLogger(__name__)
 
 
+def pending_closes(services: Services, conn: Connection, history: list[Entry]) -> list[Entry]:
+    """The closes that stood in Redmine and the store has not processed, oldest first."""
+    todo = [e for e in history if not is_processed(conn, journal_key(e.journal.id))]
+    return [e for e in todo if standing_close(services, history, e) is not None]
+
+
 def replay(services: Services, conn: Connection, case_id: int, history: list[Entry],
            subtasks: Mapping[int, int], *, leave_last: bool) -> Entry | None:
     """Record every unprocessed close that stood; return the close left to ``sync_issue``."""
     todo = [e for e in history if not is_processed(conn, journal_key(e.journal.id))]
-    closes = [e for e in todo if standing_close(services, history, e) is not None]
+    closes = pending_closes(services, conn, history)
     left = closes[-1] if leave_last and closes else None
     for entry in todo:
         if left is not None and entry.journal.id >= left.journal.id:

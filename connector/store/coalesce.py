@@ -67,7 +67,8 @@ def enqueue_once_per_subject(
 
 def _waiting_job(conn: Connection, kind: str, subject: str) -> tuple[int, str, Any] | None:
     """The job for ``subject`` that waits to run (not one already running), if any."""
-    like = [jobs.c.dedupe_key.like(f"{prefix}{subject}:%") for prefix in ("", ROUTINE_PREFIX)]
+    like = [jobs.c.dedupe_key.startswith(f"{prefix}{subject}:", autoescape=True)
+            for prefix in ("", ROUTINE_PREFIX)]
     query = (select(jobs.c.id, jobs.c.dedupe_key, jobs.c.payload)
              .where(jobs.c.kind == kind, jobs.c.status.in_(_WAITING), or_(*like))
              .order_by(jobs.c.id).limit(1))
