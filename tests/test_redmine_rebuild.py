@@ -18,7 +18,7 @@ import pytest
 from connector.bootstrap import Services, bootstrap
 from connector.config import Settings
 from connector.recovery.rebuild import plan, recover_at_start
-from connector.store import audit
+from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from connector.sync.poll import poll_once
 from tests.workflow_driver import CaseDriver
@@ -70,6 +70,20 @@ def _service_notes(driver: CaseDriver) -> list[str]:
     return notes
 
 
+TRAIL = {"step_completed", "step_activated", "loop", "completion_refused", "team_recorded",
+         "step_cancelled", "case_closed"}
+
+
+def _history(driver: CaseDriver) -> list[tuple[Any, ...]]:
+    """The case's trail as the workflow wrote it: who did what, from and to which step."""
+    with driver.services.engine.connect() as conn:
+        trail = audit.list_audit(conn, driver.case().id)
+    keep = ("start", "due", "assignee", "outcome", "on", "times", "logins", "reason")
+    return [(e.action, e.step_from, e.step_to, e.actor, e.journal_id,
+             {k: v for k, v in (e.detail or {}).items() if k in keep})
+            for e in trail if e.action in TRAIL]
+
+
 def _completions(driver: CaseDriver) -> list[tuple[int | None, str]]:
     with driver.services.engine.connect() as conn:
         trail = audit.list_audit(conn, driver.case().id)
@@ -77,7 +91,7 @@ def _completions(driver: CaseDriver) -> list[tuple[int | None, str]]:
 
 
 def _finish_and_check(driver: CaseDriver, original: list[tuple[int | None, str]],
-                      notes_before: list[str]) -> None:
+                      notes_before: list[str], steps: list[int] = ALL_STEPS) -> None:
     """Nothing was written by the restart; the case then finishes as if nothing happened."""
     assert driver.case().current_step == 12 and driver.case().status is CaseStatus.OPEN
     assert _service_notes(driver) == notes_before  # no note, no status put back
@@ -87,7 +101,7 @@ def _finish_and_check(driver: CaseDriver, original: list[tuple[int | None, str]]
     assert driver.key not in {c.case_key for c in todo.behind}
     driver.walk(FROM_12)
     assert driver.case().status is CaseStatus.CLOSED
-    assert [step for step, _ in _completions(driver)] == ALL_STEPS
+    assert [step for step, _ in _completions(driver)] == steps
     notes = _service_notes(driver)
     assert [n for n, times in Counter(notes).items() if times > 1] == []
     assert not any("Status dikembalikan" in n for n in notes)
@@ -102,14 +116,30 @@ def test_a_lost_store_is_rebuilt_from_redmine_and_the_case_finishes(
         services: Services, redmine: Any, tmp_path: Path) -> None:
     driver = _driver(services, redmine)
     driver.open()
-    driver.walk(UP_TO_12)
+    driver.act(2, "kabid")  # the wrong person: put back, and in the trail as refused
+    driver.sync(2)
+    driver.walk([2, 3, 4, 5, 6, 8, 9, 10])
+    driver.act(11, status="Rejected", notes="Alur bisnis belum sesuai.")  # a re-plan
+    driver.sync(11)
+    driver.walk([9, 10, 11])
     original, notes_before = _completions(driver), _service_notes(driver)
+    history = _history(driver)
+    assert [h[0] for h in history].count("completion_refused") == 1
+    assert [h[0] for h in history].count("loop") == 1
 
     fresh = _restart_on(services.settings, f"sqlite:///{tmp_path / 'lost.sqlite3'}", redmine,
                         driver.key)
     try:
         assert fresh.case().redmine_issue_id == driver.case().redmine_issue_id
-        _finish_and_check(fresh, original, notes_before)
+        assert _history(fresh) == history  # who, what, when, from and to: all of it, in order
+        steps = {s.step: s for s in cases.list_case_steps(fresh.services.engine,
+                                                          fresh.case().id)}
+        for row in cases.list_case_steps(services.engine, driver.case().id):
+            assert (steps[row.step].state, steps[row.step].started_on, steps[row.step].due_on,
+                    steps[row.step].completed_on, steps[row.step].redmine_issue_id) == (
+                row.state, row.started_on, row.due_on, row.completed_on, row.redmine_issue_id)
+        _finish_and_check(fresh, original, notes_before, steps=[
+            2, 3, 4, 5, 6, 8, 9, 10, 11, 9, 10, *UP_TO_12[-1:], *FROM_12])
     finally:
         fresh.services.engine.dispose()
 

@@ -46,7 +46,7 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
     closing = {*redmine.done_statuses, *redmine.reject_statuses}
     if journal.author_login == bot or journal.status_to not in closing:
         return None
-    if _put_back(history, entry, bot):
+    if put_back(services, history, entry) is not None:
         return None
     assert journal.status_to is not None
     return StepClosed(
@@ -56,18 +56,22 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
         team=tuple(entry.snap.fields.get(FIELD["dev_team"], ())))
 
 
-def _put_back(history: list[Entry], entry: Entry, bot: str) -> bool:
-    """The service set the status back before anyone closed anything else: a refusal.
+def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalEntry | None:
+    """The service's journal that set a person's close back (a refusal), if it did.
 
-    A loop's reopening also sets a closed step back, but only after a person closed the
-    decision step (11 or 14), so it is not taken for a refusal.
+    The service sets the status back before anyone closes anything else. A loop's
+    reopening also sets a closed step back, but only after a person closed the decision
+    step (11 or 14), so it is not taken for a refusal.
     """
-    journal = entry.journal
+    journal, bot = entry.journal, services.tracker.service_login()
+    if journal.author_login == bot or journal.status_to is None:
+        return None
     for later in history[history.index(entry) + 1:]:
         moved = later.journal.status_to is not None
         if later.snap.issue.id == entry.snap.issue.id and moved:
-            return later.journal.author_login == bot \
+            back = later.journal.author_login == bot \
                 and later.journal.status_from == journal.status_to
+            return later.journal if back else None
         if moved and later.journal.author_login != bot:
-            return False
-    return False
+            return None
+    return None

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from sqlalchemy import Connection
 
 from connector.bootstrap import Services
-from connector.recovery.history import Entry, standing_close
-from connector.store import cases
+from connector.recovery.history import Entry, put_back, standing_close
+from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from connector.workflow import record
 from connector.workflow.engine import decide
@@ -55,7 +55,15 @@ def _replay_one(services: Services, conn: Connection, case_id: int, history: lis
     """Record what the engine decides for one journal, if it is a close that stood."""
     event = standing_close(services, history, entry)
     case = cases.get_case(conn, case_id)
-    if event is None or case is None or case.status is not CaseStatus.OPEN:
+    if case is None or case.status is not CaseStatus.OPEN:
+        return
+    refusal = put_back(services, history, entry) if event is None else None
+    if refusal is not None and entry.journal.status_to in _closing(services):
+        audit.append_audit(conn, case_id, entry.journal.author_login or "?",
+                           "completion_refused", step_from=entry.step,
+                           journal_id=entry.journal.id,
+                           detail={"reason": refusal.notes, "status": entry.journal.status_to})
+    if event is None:
         return
     view = case_view(conn, case, services.calendar)
     decision = decide(services.sop, view, event, policy_for(services), services.calendar)
@@ -64,3 +72,8 @@ def _replay_one(services: Services, conn: Connection, case_id: int, history: lis
                     "now (configuration changed?); recorded as refused", case.case_key,
                     entry.journal.id, event.step)
     record.record(conn, case, decision, event, entry.journal.id, dict(subtasks))
+
+
+def _closing(services: Services) -> set[str]:
+    redmine = services.settings.redmine
+    return {*redmine.done_statuses, *redmine.reject_statuses}
