@@ -91,7 +91,8 @@ def _completions(driver: CaseDriver) -> list[tuple[int | None, str]]:
 
 
 def _finish_and_check(driver: CaseDriver, original: list[tuple[int | None, str]],
-                      notes_before: list[str], steps: list[int] = ALL_STEPS) -> None:
+                      notes_before: list[str], steps: list[int] = ALL_STEPS,
+                      looped: tuple[int, ...] = ()) -> None:
     """Nothing was written by the restart; the case then finishes as if nothing happened."""
     assert driver.case().current_step == 12 and driver.case().status is CaseStatus.OPEN
     assert _service_notes(driver) == notes_before  # no note, no status put back
@@ -103,7 +104,10 @@ def _finish_and_check(driver: CaseDriver, original: list[tuple[int | None, str]]
     assert driver.case().status is CaseStatus.CLOSED
     assert [step for step, _ in _completions(driver)] == steps
     notes = _service_notes(driver)
-    assert [n for n, times in Counter(notes).items() if times > 1] == []
+    # A step done twice (a re-plan) is activated twice; nothing else is written twice.
+    twice = {f"#{driver.step_issue(step)}:" for step in looped}
+    assert [n for n, times in Counter(notes).items()
+            if times > 1 and not (times == 2 and n.split(" ", 1)[0] in twice)] == []
     assert not any("Status dikembalikan" in n for n in notes)
     names = [a.filename for a in driver.api("admin").issue.get(
         driver.case().redmine_issue_id, include=["attachments"]).attachments]
@@ -139,7 +143,7 @@ def test_a_lost_store_is_rebuilt_from_redmine_and_the_case_finishes(
                     steps[row.step].completed_on, steps[row.step].redmine_issue_id) == (
                 row.state, row.started_on, row.due_on, row.completed_on, row.redmine_issue_id)
         _finish_and_check(fresh, original, notes_before, steps=[
-            2, 3, 4, 5, 6, 8, 9, 10, 11, 9, 10, *UP_TO_12[-1:], *FROM_12])
+            2, 3, 4, 5, 6, 8, 9, 10, 11, 9, 10, *UP_TO_12[-1:], *FROM_12], looped=(9, 10, 11))
     finally:
         fresh.services.engine.dispose()
 

@@ -17,6 +17,8 @@ from connector.tracker import IssueSnapshot, JournalEntry
 from connector.workflow.engine import StepClosed
 from connector.workflow.sync import parse_step_key
 
+REOPENED_NOTE = "Dibuka kembali untuk diulang."  # what sync_issue writes on a loop's reopen
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -60,8 +62,8 @@ def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalE
     """The service's journal that set a person's close back (a refusal), if it did.
 
     The service sets the status back before anyone closes anything else. A loop's
-    reopening also sets a closed step back, but only after a person closed the decision
-    step (11 or 14), so it is not taken for a refusal.
+    reopening also sets closed steps back, the decision step's own (11, 14) right after its
+    "tidak", but with the reopening's note, so it is not taken for a refusal.
     """
     journal, bot = entry.journal, services.tracker.service_login()
     if journal.author_login == bot or journal.status_to is None:
@@ -70,7 +72,8 @@ def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalE
         moved = later.journal.status_to is not None
         if later.snap.issue.id == entry.snap.issue.id and moved:
             back = later.journal.author_login == bot \
-                and later.journal.status_from == journal.status_to
+                and later.journal.status_from == journal.status_to \
+                and later.journal.notes.strip() != REOPENED_NOTE
             return later.journal if back else None
         if moved and later.journal.author_login != bot:
             return None
