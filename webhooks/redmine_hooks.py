@@ -11,9 +11,10 @@ User-Agent and the signature), so a delivery is known by its sender and the body
 
 A webhook is only a hint (RELIABILITY.md): nothing in the body is trusted beyond the issue id,
 and the job re-reads the issue over REST. The delivery and its job are committed together
-before the 202; a repeated delivery answers 200; an event we do not use answers 200 with
-``{"ignored": ...}`` and stores nothing; a wrong secret or signature answers 401 and stores
-nothing; a body that is not JSON answers 422.
+before the 202 (a hint for an issue whose sync job is still waiting joins that job and makes
+it urgent instead: ``connector.store.coalesce``); a repeated delivery answers 200; an event we
+do not use answers 200 with ``{"ignored": ...}`` and stores nothing; a wrong secret or
+signature answers 401 and stores nothing; a body that is not JSON answers 422.
 
 A wrong URL secret answers 401, not 404: hiding the route would not hide the service (the
 signed route beside it answers anyway), and the house rule is one answer for "not
