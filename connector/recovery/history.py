@@ -15,9 +15,7 @@ from connector.bootstrap import Services
 from connector.intake.open_case import FIELD
 from connector.tracker import IssueSnapshot, JournalEntry
 from connector.workflow.engine import StepClosed
-from connector.workflow.sync import parse_step_key
-
-REOPENED_NOTE = "Dibuka kembali untuk diulang."  # what sync_issue writes on a loop's reopen
+from connector.workflow.sync import REOPENED_NOTE, parse_step_key
 
 
 @dataclass(frozen=True)
