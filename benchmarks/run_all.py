@@ -2,7 +2,7 @@
 
 ``benchmarks/run [--quick] [--only NAME ...] [--json FILE] [--markdown]``; NAME is one of
 ``intake`` (acknowledgement and memory of ``serve``), ``redmine-case``, ``whole-case``,
-``check-deadlines``, ``documents``. ``--quick`` uses small counts (a CI smoke run).
+``check-deadlines``, ``documents``, ``queue``. ``--quick`` uses small counts (a CI smoke run).
 """
 
 from __future__ import annotations
@@ -41,7 +41,14 @@ QUICK = Sizes(seconds=1, cases=2, open_cases=1_000, renders=1)
 
 
 def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
-    from benchmarks import check_deadlines, documents, intake, redmine_case, whole_case
+    from benchmarks import (
+        check_deadlines,
+        documents,
+        intake,
+        job_queue,
+        redmine_case,
+        whole_case,
+    )
 
     return {
         "intake": lambda d, r: intake.run(d, seconds=sizes.seconds, redmine=r),
@@ -49,6 +56,7 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
         "whole-case": lambda d, r: whole_case.run(d, r),
         "check-deadlines": lambda d, _r: check_deadlines.run(d, sizes.open_cases),
         "documents": lambda d, _r: documents.run(d, renders=sizes.renders),
+        "queue": lambda d, _r: job_queue.run(d),
     }
 
 
@@ -57,9 +65,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small counts (CI smoke run)")
     parser.add_argument("--only", action="append", metavar="NAME",
                         choices=["intake", "redmine-case", "whole-case", "check-deadlines",
-                                 "documents"],
+                                 "documents", "queue"],
                         help="run only this benchmark (repeatable): intake (with the memory "
-                        "figures), redmine-case, whole-case, check-deadlines, documents")
+                        "figures), redmine-case, whole-case, check-deadlines, documents, queue")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     return parser.parse_args(argv)

@@ -42,6 +42,7 @@ class TrackedIssue:
     due_date: date | None
     parent_id: int | None
     url: str
+    kind: str = ""  # "case" or "step" when its tracker is the SOP's case or step tracker
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class IssueTracker(Protocol):
     def open_issue(self, draft: IssueDraft) -> TrackedIssue:
         """Create the issue described by ``draft`` (callers look it up first)."""
 
+    def case_issues(self) -> list[TrackedIssue]:
+        """Every issue of the case tracker in the SOP project, any status, oldest first."""
+
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         """The case's step subtasks, by key."""
 
@@ -109,6 +113,9 @@ class IssueTracker(Protocol):
 
     def updated_since(self, since: datetime) -> list[int]:
         """Ids of every issue of the SOP project updated at or after ``since``, any status."""
+
+    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """``(id, updated_on)`` of the same issues, so a change already seen is known."""
 
     def service_login(self) -> str:
         """The login of the account the service writes as (its journals are ours)."""

@@ -91,10 +91,15 @@ class FakeTracker:
                 due_date=draft.due_date,
                 parent_id=draft.parent_id,
                 url=f"http://redmine.test/issues/{new_id}",
+                kind=draft.kind,
             )
             fields = {KEY_FIELD: (draft.key,)} | {k: _values(k, v) for k, v in draft.fields.items()}
             self.issues[new_id] = FakeIssue(issue, draft, fields=fields, updated_on=self.clock())
         return issue
+
+    def case_issues(self) -> list[TrackedIssue]:
+        self._call()
+        return [i.issue for i in self.issues.values() if i.draft.kind == "case"]
 
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         self._call()
@@ -147,6 +152,10 @@ class FakeTracker:
         self._call()
         found = [i for i in self.issues.values() if i.updated_on >= since]
         return [i.issue.id for i in sorted(found, key=lambda i: (i.updated_on, i.issue.id))]
+
+    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        ids = self.updated_since(since)
+        return [(i, self.issues[i].updated_on) for i in ids]
 
     def service_login(self) -> str:
         self._call()

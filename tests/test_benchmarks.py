@@ -52,6 +52,12 @@ def expected() -> set[tuple[str, str, str]]:
         ("check-deadlines", "Redmine calls, nothing due", "alerts due"),
         ("Berita Acara", "PDF (WeasyPrint, letterhead, styles)", "WeasyPrint, minimal page"),
         ("Berita Acara", "DOCX (from the same HTML)", "python-docx"),
+        ("queue", "poll every 2 s: jobs created for one case", "changes made in Redmine"),
+        ("queue", "poll every 2 s: worst wait of a due job", "one job's run time"),
+        ("queue", "poll every 60 s: jobs created for one case", "changes made in Redmine"),
+        ("queue", "poll every 60 s: worst wait of a due job", "one job's run time"),
+        ("queue", "poll every 2 s: worst wait of a webhook hint's job", "one job's run time"),
+        ("queue", "poll every 60 s: worst wait of a webhook hint's job", "one job's run time"),
     }
 
 

@@ -11,6 +11,7 @@ from connector.bootstrap import Services, bootstrap
 from connector.config import Settings
 from connector.errors import RemoteUnavailable
 from connector.store import jobs
+from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor
 from connector.sync.poll import CURSOR, poll_once
 from connector.tracker import IssueDraft
@@ -55,6 +56,12 @@ def _open(tracker: FakeTracker, key: str) -> int:
     return tracker.open_issue(draft).id
 
 
+def _run_all(services: Services) -> int:
+    """Run the queued syncs with a handler that does nothing: the jobs are done."""
+    return jobs.drain(services.engine, {"sync_issue": lambda job: None}, "test-worker",
+                      clock=services.clock)
+
+
 def _queued(services: Services) -> list[tuple[int, str]]:
     return [(job.payload["issue_id"], job.dedupe_key or "")
             for job in jobs.list_jobs(services.engine) if job.kind == "sync_issue"]
@@ -70,7 +77,8 @@ def test_first_poll_reads_one_day_back_and_sets_the_cursor(
 
     assert poll_once(services) == 1
 
-    assert _queued(services) == [(recent, f"sync_issue:{recent}:poll:{T0.isoformat()}")]
+    changed = (T0 - timedelta(hours=3)).isoformat()
+    assert _queued(services) == [(recent, f"routine:sync_issue:{recent}:updated:{changed}")]
     assert get_cursor(services.engine, CURSOR) == T0.isoformat()
 
 
@@ -79,6 +87,7 @@ def test_a_change_made_while_the_service_was_stopped_is_picked_up_by_the_next_po
     step, other = _open(tracker, "A#05"), _open(tracker, "B#05")
     clock.advance(minutes=5)
     assert poll_once(services) == 2
+    assert _run_all(services) == 2
 
     clock.advance(hours=1)  # the service is down for three hours; kadis closes the step
     tracker.act(step, "kadis", status="Closed", notes="Disetujui")
@@ -94,6 +103,7 @@ def test_a_later_change_of_the_same_issue_is_queued_again(
     step = _open(tracker, "A#05")
     assert poll_once(services) == 1
     for minutes in (10, 20):
+        _run_all(services)
         clock.advance(minutes=minutes)
         tracker.act(step, "kasi", notes=f"catatan {minutes}")
         clock.advance(minutes=1)
@@ -108,6 +118,7 @@ def test_the_overlap_catches_a_change_stamped_before_the_poll_but_committed_afte
     step = _open(tracker, "A#05")
     clock.advance(hours=1)
     assert poll_once(services) == 1
+    _run_all(services)
     poll_time = clock.now
 
     clock.now = poll_time - timedelta(seconds=30)  # Redmine stamped it before our poll...
@@ -135,6 +146,7 @@ def test_an_outage_queues_nothing_and_keeps_the_cursor(
     assert len(_queued(services)) == 1
     tracker.down = False
     clock.advance(hours=4)
+    _run_all(services)
     assert poll_once(services) == 1  # the window is read again once Redmine is back
 
 
@@ -159,3 +171,70 @@ def test_a_cursor_is_inserted_then_updated(services: Services, clock: Clock) -> 
         clock.advance(seconds=1)
     assert get_cursor(services.engine, "elsewhere") == "two"
     assert get_cursor(services.engine, CURSOR) is None
+
+
+def test_reading_a_change_again_queues_nothing_even_after_its_job_ran(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    _open(tracker, "A#05")
+    assert poll_once(services) == 1
+    assert _run_all(services) == 1
+    for _ in range(5):  # a 2 s poll reads the same change in every overlap window
+        clock.advance(seconds=2)
+        assert poll_once(services) == 0
+    assert len(_queued(services)) == 1
+
+
+def test_changes_made_while_a_sync_waits_join_it_and_are_not_queued_again(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    step = _open(tracker, "A#05")
+    assert poll_once(services) == 1
+    for n in range(3):
+        clock.advance(seconds=2)
+        tracker.act(step, "kasi", notes=f"catatan {n}")
+        assert poll_once(services) == 0  # the waiting job will read this change too
+    assert len(jobs.list_jobs(services.engine, ["pending"])) == 1
+    assert _run_all(services) == 1
+    clock.advance(seconds=2)
+    assert poll_once(services) == 0  # the last change was covered by the job that ran
+    tracker.act(step, "kasi", notes="catatan baru")
+    clock.advance(seconds=2)
+    assert poll_once(services) == 1
+
+
+def test_a_webhook_hint_is_served_before_routine_poll_work(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    swept = [_open(tracker, f"A#{n:02d}") for n in range(1, 6)]
+    waited_on = _open(tracker, "B#05")
+    clock.advance(seconds=1)
+    assert poll_once(services) == 6
+    clock.advance(seconds=1)
+    with services.engine.begin() as conn:
+        assert enqueue_once_per_subject(
+            conn, "sync_issue", {"issue_id": waited_on, "journal_id": 77},
+            subject=f"sync_issue:{waited_on}", change="77", routine=False,
+            clock=clock) is None  # its poll job waits: it becomes the hint's job
+    order = []
+    while (job := jobs.claim(services.engine, "w", clock=clock)) is not None:
+        order.append(job.payload["issue_id"])
+        jobs.complete(services.engine, job.id, "w", clock=clock)
+    assert order == [waited_on, *swept]
+    assert jobs.list_jobs(services.engine)[-1].payload == {"issue_id": waited_on,
+                                                          "journal_id": 77}
+
+
+def test_a_hint_for_an_issue_with_no_waiting_job_is_queued_ahead_of_older_poll_jobs(
+        services: Services, tracker: FakeTracker, clock: Clock) -> None:
+    swept = [_open(tracker, f"A#{n:02d}") for n in range(1, 4)]
+    assert poll_once(services) == 3
+    clock.advance(seconds=30)
+    with services.engine.begin() as conn:
+        hinted = enqueue_once_per_subject(conn, "sync_issue", {"issue_id": 99},
+                                          subject="sync_issue:99", change="5", routine=False,
+                                          clock=clock)
+        again = enqueue_once_per_subject(conn, "sync_issue", {"issue_id": 99},
+                                         subject="sync_issue:99", change="6", routine=False,
+                                         clock=clock)
+    assert hinted is not None and again is None
+    first = jobs.claim(services.engine, "w", clock=clock)
+    assert first is not None and first.id == hinted
+    assert len(swept) == 3

@@ -237,3 +237,101 @@ def test_a_hand_made_case_with_missing_fields_gets_one_note(services: Services, 
     ]
     assert len(notes) == 1
     assert "Tanggal Surat" in notes[0] and "Nama Aplikasi" in notes[0] and "DISHUB" in notes[0]
+
+
+def _fresh_store(settings: Settings, path: Any) -> Services:
+    """Services on a new, empty store facing the same Redmine (a lost store, a second host)."""
+    from dataclasses import replace
+
+    url = f"sqlite:///{path / 'fresh.sqlite3'}"
+    return bootstrap(replace(settings, database=replace(settings.database, url=url)))
+
+
+def _journal_count(server: Any, issue_ids: list[int]) -> int:
+    api = _redmine(server)
+    return sum(len(api.issue.get(i, include=["journals"]).journals) for i in issue_ids)
+
+
+def test_a_fresh_store_adopts_no_issue_that_carries_an_sop_key(
+    services: Services, redmine, tmp_path
+) -> None:
+    """Issue 15: a closed case, an open one and their steps are history, not new letters."""
+    from connector.sync.poll import poll_once
+
+    client = _client_for(services)
+    closed_nomor, open_nomor = _nomor(), _nomor()
+    for nomor in (closed_nomor, open_nomor):
+        assert client.post("/webhooks/intake", json=sample_letter(nomor),
+                           headers=auth()).status_code == 202
+    _drain(services)
+    api = _redmine(redmine)
+    closed_parents, closed_steps = _issues_with_key(
+        redmine, services.settings, f"DINKES:{closed_nomor.upper()}")
+    open_parents, open_steps = _issues_with_key(
+        redmine, services.settings, f"DINKES:{open_nomor.upper()}")
+    status = {s.name: s.id for s in api.issue_status.all()}
+    for issue in [*closed_steps, *closed_parents]:
+        api.issue.update(issue.id, status_id=status["Closed"])
+    api.issue.update(closed_steps[-1].id, notes="Komentar setelah kasus selesai.")
+    everything = [i.id for i in (*closed_parents, *closed_steps, *open_parents, *open_steps)]
+    before = _journal_count(redmine, everything)
+
+    fresh = _fresh_store(services.settings, tmp_path)
+    try:
+        for _ in range(2):
+            poll_once(fresh)
+            _drain(fresh)
+        assert cases.find_case_by_key(fresh.engine, f"DINKES:{closed_nomor.upper()}") is None
+        assert cases.find_case_by_key(fresh.engine, f"DINKES:{open_nomor.upper()}") is None
+        assert _journal_count(redmine, everything) == before  # no note, no status put back
+        assert api.issue.get(closed_parents[0].id).status.name == "Closed"
+    finally:
+        fresh.engine.dispose()
+
+
+def test_only_a_plain_new_letter_is_adopted(services: Services, redmine) -> None:
+    """A letter under a parent, closed, of another tracker or with a step number stays alone."""
+    from connector.sync.poll import poll_once
+
+    api = _redmine(redmine)
+    fields = {"Tanggal Surat": "2026-11-20", "OPD": "DINKES", "Nama Aplikasi": "e-Arsip"}
+    plain = _hand_made_case(redmine, services.settings, {"Nomor Surat": _nomor(), **fields})
+    closed = _hand_made_case(redmine, services.settings, {"Nomor Surat": _nomor(), **fields})
+    status = {s.name: s.id for s in api.issue_status.all()}
+    api.issue.update(closed.id, status_id=status["Closed"])
+    numbered = _hand_made_case(redmine, services.settings,
+                               {"Nomor Surat": _nomor(), "Nomor Langkah": "5", **fields})
+    child = _hand_made_case(redmine, services.settings, {"Nomor Surat": _nomor(), **fields})
+    api.issue.update(child.id, parent_issue_id=numbered.id)
+    step_tracker = next(t.id for t in api.tracker.all()
+                        if t.name == services.settings.redmine.step_tracker)
+    other = _hand_made_case(redmine, services.settings, {"Nomor Surat": _nomor(), **fields})
+    api.issue.update(other.id, tracker_id=step_tracker)
+    others = [closed.id, child.id, numbered.id, other.id]
+    assert api.issue.get(closed.id).status.name == "Closed"
+    before = _journal_count(redmine, others)
+
+    for _ in range(2):
+        poll_once(services)
+        _drain(services)
+
+    adopted = {c.redmine_issue_id for c in _all_cases(services)}
+    assert plain.id in adopted
+    assert adopted.isdisjoint(others)
+    assert _journal_count(redmine, others) == before
+
+
+def _client_for(services: Services) -> Any:
+    from webhooks import create_app
+
+    return create_app(services).test_client()
+
+
+def _all_cases(services: Services) -> list[cases.Case]:
+    from sqlalchemy import select
+
+    from connector.store.schema import cases as case_rows
+
+    with services.engine.connect() as conn:
+        ids = conn.execute(select(case_rows.c.id)).scalars().all()
+    return [c for c in (cases.get_case(services.engine, i) for i in ids) if c is not None]

@@ -11,9 +11,10 @@ User-Agent and the signature), so a delivery is known by its sender and the body
 
 A webhook is only a hint (RELIABILITY.md): nothing in the body is trusted beyond the issue id,
 and the job re-reads the issue over REST. The delivery and its job are committed together
-before the 202; a repeated delivery answers 200; an event we do not use answers 200 with
-``{"ignored": ...}`` and stores nothing; a wrong secret or signature answers 401 and stores
-nothing; a body that is not JSON answers 422.
+before the 202 (a hint for an issue whose sync job is still waiting joins that job and makes
+it urgent instead: ``connector.store.coalesce``); a repeated delivery answers 200; an event we
+do not use answers 200 with ``{"ignored": ...}`` and stores nothing; a wrong secret or
+signature answers 401 and stores nothing; a body that is not JSON answers 422.
 
 A wrong URL secret answers 401, not 404: hiding the route would not hide the service (the
 signed route beside it answers anyway), and the house rule is one answer for "not
@@ -35,7 +36,7 @@ from flask import Blueprint, jsonify, request
 
 from connector.signatures import SignatureError, verify_hmac_sha256, verify_token
 from connector.store.audit import Delivery, record_inbox
-from connector.store.jobs import enqueue
+from connector.store.coalesce import enqueue_once_per_subject
 from webhooks.context import services
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,9 @@ def _accept(source: str, body: bytes, envelope: str, event_of: Callable[[Any], s
     with services().engine.begin() as conn:
         inbox_id = record_inbox(conn, delivery, clock=clock)
         if inbox_id is not None:
-            enqueue(conn, SYNC_ISSUE, hint.payload, inbox_id=inbox_id,
-                    dedupe_key=f"{SYNC_ISSUE}:{hint.issue_id}:{hint.change}", clock=clock)
+            enqueue_once_per_subject(
+                conn, SYNC_ISSUE, hint.payload, subject=f"{SYNC_ISSUE}:{hint.issue_id}",
+                change=hint.change, routine=False, inbox_id=inbox_id, clock=clock)
     answer = {"accepted": True, "issue_id": hint.issue_id, "duplicate": inbox_id is None}
     return jsonify(answer), 200 if inbox_id is None else 202
 

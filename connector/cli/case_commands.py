@@ -1,4 +1,5 @@
-"""``sop-connector cases export`` and ``poll``: the record, and reading Redmine's changes."""
+"""``sop-connector cases export``, ``cases rebuild`` and ``poll``: the record, its recovery from
+Redmine, and reading Redmine's changes."""
 
 from __future__ import annotations
 
@@ -46,6 +47,31 @@ def register(main: click.Group) -> None:
                                      e.step_from or "", e.step_to or "", e.journal_id or "",
                                      json.dumps(e.detail or {}, ensure_ascii=False,
                                                 sort_keys=True)))
+
+    @cases.command("rebuild")
+    @config_option
+    @click.option("--yes", is_flag=True,
+                  help="Run even though the store is not empty (an older backup).")
+    def rebuild(config_path: str | None, yes: bool) -> None:
+        """Rebuild the cases from Redmine after losing the store or restoring a backup."""
+        from connector.bootstrap import bootstrap
+        from connector.recovery.rebuild import carry_out, plan, store_is_empty
+
+        services = bootstrap(settings_from(config_path))
+        todo = plan(services)
+        for issue in todo.missing:
+            click.echo(f"dibangun ulang dari Redmine: {issue.key} (#{issue.id})")
+        for case in todo.behind:
+            click.echo(f"diperbarui dari Redmine: {case.case_key} (#{case.redmine_issue_id})")
+        if not todo.missing and not todo.behind:
+            click.echo("Penyimpanan sudah sesuai dengan Redmine; tidak ada yang dibangun ulang.")
+            return
+        if not yes and not store_is_empty(services):
+            raise click.ClickException(
+                "penyimpanan tidak kosong: di atas adalah yang akan dilakukan; "
+                "jalankan lagi dengan --yes untuk melakukannya")
+        done = carry_out(services, todo)
+        click.echo(f"{len(done)} kasus dipulihkan dari Redmine")
 
     @main.command("check-deadlines")
     @config_option

@@ -123,6 +123,25 @@ def _finish(services: Services, threads: list[threading.Thread]) -> None:
 
 STOP_GRACE_SECONDS = 60  # below systemd's default TimeoutStopSec (90 s)
 TAKE_OVER_SECONDS = 5  # how often a running service looks for a gone process's holdings
+def _recover(services: Services) -> None:
+    """Rebuild an empty store from Redmine, or catch up an older backup, before any job runs."""
+    from connector.errors import RemoteRejected, RemoteUnavailable
+    from connector.recovery.rebuild import recover_at_start
+
+    try:
+        recover_at_start(services)
+    except (RemoteUnavailable, RemoteRejected) as exc:  # the poll adopts no case with a key
+        logging.getLogger(__name__).error("recovery from Redmine skipped: %s", exc)
+
+
+def _recover_then_work(services: Services, count: int, stop: threading.Event,
+                       threads: list[threading.Thread]) -> None:
+    """Recover from Redmine, then start the workers (into ``threads``) and the poller."""
+    _recover(services)
+    if stop.is_set():  # stopped while recovering: nothing to start
+        return
+    threads.extend(_start_workers(services, count, stop))
+    _start_poller(services, stop)
 
 
 def register(main: click.Group) -> None:
@@ -141,9 +160,10 @@ def register(main: click.Group) -> None:
         server = services.settings.server
         stop = threading.Event()
         _take_over(services)
-        threads = _start_workers(services, server.worker_threads, stop)
-        if server.worker_threads:
-            _start_poller(services, stop)
+        threads: list[threading.Thread] = []  # filled once the recovery has run
+        if server.worker_threads:  # intake answers at once; jobs wait for the recovery
+            threading.Thread(target=_recover_then_work, daemon=True, name="sop-recovery",
+                             args=(services, server.worker_threads, stop, threads)).start()
         click.echo(f"sop-connector mendengarkan di http://{server.host}:{server.port}")
         try:
             _stop_on_signals(stop, leave=True)
@@ -166,6 +186,7 @@ def register(main: click.Group) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         services = _services(config_path)
         _take_over(services)
+        _recover(services)
         if drain:
             done = queue.drain(services.engine, handlers_for(services), queue.new_worker_id())
             click.echo(f"{done} job(s) run")

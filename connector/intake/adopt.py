@@ -24,9 +24,30 @@ LETTER_FIELDS = ("letter_number", "letter_date", "opd", "application_name")
 
 
 def is_letter_issue(services: Services, snap: IssueSnapshot) -> bool:
-    """An issue with no step key whose letter fields are filled: a case to adopt."""
-    return "#" not in snap.issue.key and bool(_value(snap, "letter_number")) \
-        and bool(_value(snap, "opd"))
+    """A case to adopt: plainly a new letter, never a piece of a case's history.
+
+    Only an issue of the case tracker, open, with no parent and no step number, whose letter
+    fields are filled, is a new letter (issue 15). One that already carries an SOP key is
+    adopted only to finish an adoption cut short (the key written, the store not yet): it
+    names this very letter, the store does not know it and no step subtask exists. Any other
+    keyed issue is a case the store has lost or not reached yet: ``cases rebuild`` restores it
+    from Redmine, adopting it would reopen a finished case at step 2.
+    """
+    issue = snap.issue
+    redmine = services.settings.redmine
+    closed = issue.status in {*redmine.done_statuses, *redmine.reject_statuses}
+    plain = issue.kind == "case" and issue.parent_id is None and not closed \
+        and not _value(snap, "step_number")
+    if not plain or not _value(snap, "letter_number") or not _value(snap, "opd"):
+        return False
+    return not issue.key or _adoption_cut_short(services, snap)
+
+
+def _adoption_cut_short(services: Services, snap: IssueSnapshot) -> bool:
+    """The key we write on adopting is there, but the store and the subtasks are not."""
+    key = cases.case_key_for(_value(snap, "opd"), _value(snap, "letter_number"))
+    return snap.issue.key == key and cases.find_case_by_key(services.engine, key) is None \
+        and not services.tracker.steps_of(snap.issue.id)
 
 
 def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
@@ -56,6 +77,16 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
             attachments=[], clock=services.clock,
             inbox=Delivery("redmine", f"redmine-issue:{snap.issue.id}", {}, b""))
     return result.case_id
+
+
+def value_of(snap: IssueSnapshot, key: str) -> str:
+    """A letter field of a case issue (``letter_number``, ``opd``...), trimmed."""
+    return _value(snap, key)
+
+
+def letter_of(snap: IssueSnapshot) -> dict[str, object]:
+    """The letter as the store keeps it, read from a case issue's fields."""
+    return _letter(snap)
 
 
 def _value(snap: IssueSnapshot, key: str) -> str:

@@ -153,6 +153,18 @@ class RedmineTracker:
         found = self._find(key, tracker_id=self._tracker_id("case"))
         return found[0] if found else None
 
+    def case_issues(self) -> list[TrackedIssue]:
+        """Every issue of the case tracker in the project, any status, by id (paged)."""
+        found: list[TrackedIssue] = []
+        while True:
+            with translated_errors("listing cases"):
+                page = [self._tracked(i.raw()) for i in self._redmine.issue.filter(
+                    project_id=self._project_id, tracker_id=self._tracker_id("case"),
+                    status_id="*", sort="id", limit=self._page_size, offset=len(found))]
+            found += page
+            if len(page) < self._page_size:
+                return found
+
     def steps_of(self, case_issue_id: int) -> dict[str, TrackedIssue]:
         """The case's step subtasks by key (one request, whatever their number)."""
         with translated_errors("listing subtasks"):
@@ -224,7 +236,12 @@ class RedmineTracker:
         )
 
     def updated_since(self, since: datetime) -> list[int]:
-        """Ids of the project's issues updated at or after ``since``, oldest change first.
+        """Ids of the project's issues updated at or after ``since``, oldest change first."""
+        return [issue_id for issue_id, _ in self.changes_since(since)]
+
+    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """``(id, updated_on)`` of the project's issues updated at or after ``since``, oldest
+        change first.
 
         Pages are read newest first until one comes back short: an issue updated while we
         page moves to the front, so it shifts the rest towards later pages (read twice,
@@ -235,19 +252,22 @@ class RedmineTracker:
         if since.tzinfo is None:
             raise ValueError("updated_since needs an aware datetime")
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # floor to the second
-        newest_first: list[int] = []
+        newest_first: dict[int, datetime] = {}
+        read = 0
         while True:
             with translated_errors("listing updated issues"):
                 page = self._redmine.issue.filter(
                     project_id=self._project_id, status_id="*", updated_on=f">={stamp}",
                     sort="updated_on:desc,id:desc", limit=self._page_size,
-                    offset=len(newest_first))
-                ids = [int(issue.id) for issue in page]
+                    offset=read)
+                rows = [i.raw() for i in page]
                 total = int(page.total_count)
-            newest_first += ids
-            if len(ids) < self._page_size or len(newest_first) >= total:
+            read += len(rows)
+            for row in rows:  # read twice when it moved up a page: the first read is newer
+                newest_first.setdefault(int(row["id"]), _time(row["updated_on"]))
+            if len(rows) < self._page_size or read >= total:
                 # Redmine sorted on the full-precision time; its JSON shows whole seconds.
-                return list(reversed(dict.fromkeys(newest_first)))
+                return list(reversed(newest_first.items()))
 
     def service_login(self) -> str:
         """The login of the API key's account (``GET /users/current.json``), cached."""
@@ -404,7 +424,13 @@ class RedmineTracker:
             start_date=_date(raw.get("start_date")), due_date=_date(raw.get("due_date")),
             parent_id=(raw.get("parent") or {}).get("id"),
             url=f"{self._settings.url}/issues/{raw['id']}",
+            kind=self._kind((raw.get("tracker") or {}).get("name")),
         )
+
+    def _kind(self, tracker_name: Any) -> str:
+        """"case" or "step" for the SOP's own trackers, "" for any other."""
+        names = {self._settings.case_tracker: "case", self._settings.step_tracker: "step"}
+        return names.get(str(tracker_name), "")
 
 
 def _date(value: str | None) -> date | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, case, func, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from connector.store.db import Clock, insert_ignore, reading, utc_now
@@ -45,6 +45,8 @@ DEFAULT_LEASE_SECONDS = 60
 DEFAULT_POLICY = RetryPolicy()
 _MAX_ERROR_CHARS = 4000
 _RETRYABLE = (JobStatus.PENDING.value, JobStatus.FAILED.value)
+ROUTINE_PREFIX = "routine:"
+"""A dedupe key starting with this marks routine work (a poll), served after all other jobs."""
 
 
 def new_worker_id() -> str:
@@ -98,12 +100,18 @@ def claim(
     *,
     clock: Clock = utc_now,
 ) -> Job | None:
-    """Lease the oldest due job to ``worker_id``; None when nothing is due."""
+    """Lease the oldest due job to ``worker_id``; None when nothing is due.
+
+    Routine work (a dedupe key starting with ``routine:``) comes after every other due job,
+    so a person waiting on a webhook hint never queues behind a poll's sweep (issue 15).
+    """
     now = clock()
     query = select(jobs.c.id, jobs.c.status, jobs.c.attempts, jobs.c.max_attempts).where(_due(now))
     if kinds is not None:
         query = query.where(jobs.c.kind.in_(list(kinds)))
-    query = query.order_by(jobs.c.run_after, jobs.c.id).limit(1).with_for_update(skip_locked=True)
+    routine = case((jobs.c.dedupe_key.like(f"{ROUTINE_PREFIX}%"), 1), else_=0)
+    query = query.order_by(routine, jobs.c.run_after, jobs.c.id)
+    query = query.limit(1).with_for_update(skip_locked=True)
     lease = {"lease_owner": worker_id, "lease_until": now + timedelta(seconds=lease_seconds)}
     with engine.begin() as conn:
         while (row := conn.execute(query).mappings().first()) is not None:

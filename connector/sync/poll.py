@@ -6,10 +6,12 @@ send none), so this poll with an ``updated_on`` cursor and an overlap is the sou
 each poll reads from that time minus ``overlap``, which covers changes whose ``updated_on``
 was stamped before a poll but committed after it, and clock skew up to the overlap.
 
-Each poll run queues its jobs under ``sync_issue:<id>:poll:<start time>``: two issues, or
-the same issue seen by two runs, never share a key, so a later change of an issue is always
-synced again; re-reading an issue inside the overlap costs one more ``sync_issue`` job, which
-is idempotent per journal. Running the same poll twice at the same instant queues nothing new.
+Each change is queued once (issue 15: a 2 s poll re-queued every issue of its overlap window
+each time, over a thousand jobs for one case): the job's key is the issue and its
+``updated_on``, so reading the same change again in a later window queues nothing, and an
+issue that already has a job waiting gets no second one (``coalesce``): that job has not read
+Redmine yet, so it will see this change too. Poll jobs are routine work, served after webhook
+hints and other jobs.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connector.bootstrap import Services
+from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor
-from connector.store.jobs import enqueue
 
 CURSOR = "redmine_poll"
 SYNC_ISSUE = "sync_issue"
@@ -35,13 +37,15 @@ def poll_once(services: Services, *, overlap: timedelta = timedelta(minutes=2)) 
         raise ValueError("overlap must not be negative")
     started = services.clock()
     since = last_poll(services, default=started - FIRST_LOOKBACK) - overlap
-    issue_ids = services.tracker.updated_since(since)
+    changes = services.tracker.changes_since(since)
     run = started.astimezone(UTC).isoformat()
     queued = 0
     with services.engine.begin() as conn:
-        for issue_id in issue_ids:
-            job = enqueue(conn, SYNC_ISSUE, {"issue_id": issue_id},
-                          dedupe_key=f"{SYNC_ISSUE}:{issue_id}:poll:{run}", clock=services.clock)
+        for issue_id, updated_on in changes:
+            job = enqueue_once_per_subject(
+                conn, SYNC_ISSUE, {"issue_id": issue_id}, subject=f"{SYNC_ISSUE}:{issue_id}",
+                change=f"updated:{updated_on.astimezone(UTC).isoformat()}", routine=True,
+                clock=services.clock)
             queued += job is not None
         set_cursor(conn, CURSOR, run, clock=services.clock)
     return queued

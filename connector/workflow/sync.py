@@ -51,6 +51,7 @@ from connector.workflow.state import case_view, is_processed, journal_key
 SYNC_ISSUE = "sync_issue"
 
 
+REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery reads it back
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
 
 
@@ -223,7 +224,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
                 outcome.names[login] = tracker.display_name(login)
         elif isinstance(command, ReopenStep):
             _set(services, by_number[command.step], IssueChanges(
-                status=redmine.new_status, notes="Dibuka kembali untuk diulang."))
+                status=redmine.new_status, notes=REOPENED_NOTE))
             fault_point("workflow.after_loop_step_reopened")
         elif isinstance(command, CancelStep):
             issue = by_number.get(command.step)

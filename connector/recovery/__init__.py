@@ -1,0 +1,1 @@
+"""Recovery of the store from Redmine, the source of truth (issue 15)."""
