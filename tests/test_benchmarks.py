@@ -84,7 +84,10 @@ def test_the_quick_run_prints_every_figure_with_its_baseline(redmine: Any,
         assert isinstance(f["baseline_value"], int | float), f
         assert math.isfinite(f["baseline_value"]), f
         assert any(f["figure"] in line and f["baseline"] in line for line in table), f
-    real = [f for f in figures if f["benchmark"] != "check-deadlines"]  # calls may be zero
+    # Zero is a real measurement for these: check-deadlines' calls with nothing due, and the
+    # wait of a webhook hint's job, which is served before routine poll work.
+    real = [f for f in figures if f["benchmark"] != "check-deadlines"
+            and not (f["benchmark"] == "queue" and "hint" in f["figure"])]
     assert all(f["value"] > 0 and f["baseline_value"] > 0 for f in real), real
 
 

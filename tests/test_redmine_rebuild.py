@@ -196,7 +196,7 @@ def test_cases_rebuild_says_what_it_would_do_and_refuses_a_store_in_use(
     assert done.exit_code == 0, done.output
     assert lost.key in cases_known(services)
     again = run()
-    assert again.exit_code == 0 and "tidak ada yang dibangun ulang" in again.output
+    assert again.exit_code == 0 and "tidak ada yang dibangun ulang" in again.output, again.output
 
 
 def cases_known(services: Services) -> set[str]:
