@@ -14,7 +14,8 @@ from connector.codehost import CodeHost
 from connector.config.settings import Settings
 from connector.sop.loader import load_sop
 from connector.sop.model import Sop
-from connector.store.db import create_all, make_engine
+from connector.store.db import make_engine
+from connector.store.migrate import create_all
 from connector.tracker import IssueTracker
 
 
@@ -81,12 +82,6 @@ def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
               codehost: CodeHost | None = None) -> Services:
     """Build the services from settings; tests pass fakes, a frozen clock or a code host."""
     engine = make_engine(settings.database.url)
-    # Modules that define their own tables register them on the shared metadata on import;
-    # the Alembic migrations create every table either way.
-    import connector.documents.numbering
-    import connector.gitlab.progress
-    import connector.store.locks  # noqa: F401
-
     create_all(engine)
     if tracker is None:
         from connector.redmine.tracker import RedmineTracker

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, text
 
 from connector.bootstrap import Services, bootstrap
 from connector.config import Settings, load_settings
-from connector.store.db import create_all, make_engine
-from connector.store.migrate import store_metadata
+from connector.store.db import make_engine
+from connector.store.migrate import create_all, store_metadata
 from tests.fakes import FakeTracker
 
 INTAKE_TOKEN = "intake-token-for-tests-0123456789"

@@ -29,12 +29,13 @@ from sqlalchemy import (
 )
 
 from connector.cli import main
-from connector.store.db import create_all, make_engine
+from connector.store.db import make_engine
 from connector.store.migrate import (
     BASELINE,
     MigrationError,
     alembic_config,
     baseline_schema,
+    create_all,
     current_revision,
     head_revision,
     store_metadata,

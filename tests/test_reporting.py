@@ -29,7 +29,8 @@ from connector.reporting.recap import (
 from connector.sop.loader import load_default_sop
 from connector.store import append_audit, case_key_for, record_intake, set_case_status
 from connector.store import upsert_case_step as upsert
-from connector.store.db import create_all, make_engine
+from connector.store.db import make_engine
+from connector.store.migrate import create_all
 from connector.store.schema import CaseStatus, StepState
 
 SOP = load_default_sop()

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from connector.store.db import create_all, make_engine, utc_now
+from connector.store.db import make_engine, utc_now
 from connector.store.jobs import DEFAULT_MAX_ATTEMPTS, Job, new_worker_id, run_worker
+from connector.store.migrate import create_all
 from connector.store.schema import JobStatus, jobs
 from connector.tracker import IssueDraft, TrackedIssue
 from tests.postgres_server import fresh_database, postgres_server

@@ -24,8 +24,8 @@ def register(main: click.Group) -> None:
     @config_option
     def upgrade(config_path: str | None) -> None:
         """Migrate the configured store to the newest revision (serve and worker also do)."""
-        from connector.store.db import create_all, make_engine
-        from connector.store.migrate import head_revision
+        from connector.store.db import make_engine
+        from connector.store.migrate import create_all, head_revision
 
         url = settings_from(config_path, resolve_secrets=False).database.url
         engine = make_engine(url)

@@ -39,7 +39,8 @@ def register(main: click.Group) -> None:
             recap_svg,
         )
         from connector.sop.loader import load_sop
-        from connector.store.db import create_all, make_engine
+        from connector.store.db import make_engine
+        from connector.store.migrate import create_all
 
         settings = settings_from(config_path, resolve_secrets=False)
         sop = load_sop(settings.sop_file)

@@ -1,8 +1,8 @@
 """The documents that end a case: the Berita Acara Pekerjaan (SOP step 17), and the laporan
 ketidaktersediaan with the letter to the OPD (step 7), in PDF and DOCX as an office signs them.
 
-Importing this package registers the ``document_numbers`` table on the store's metadata, so
-import it before ``create_all``. Rendering lives in ``connector.documents.render`` and is not
+The ``document_numbers`` table is declared with the others in ``connector.store.schema``.
+Rendering lives in ``connector.documents.render`` and is not
 imported here: it loads WeasyPrint and python-docx, which a worker that only issues numbers
 does not need.
 """

@@ -15,14 +15,8 @@ import time
 from datetime import datetime
 
 from sqlalchemy import (
-    Column,
     Connection,
     Engine,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
     func,
     insert,
     select,
@@ -33,23 +27,10 @@ from connector.documents.model import DocumentError
 from connector.documents.settings import pattern_fields, pattern_problems
 from connector.documents.words import romawi
 from connector.store.db import Clock, utc_now
-from connector.store.schema import UTCDateTime, metadata
+from connector.store.schema import document_numbers
 
 MAX_ATTEMPTS = 50
 
-document_numbers = Table(
-    "document_numbers", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(32), nullable=False),
-    Column("year", Integer, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
-    Column("number", String(255), nullable=False),
-    Column("issued_at", UTCDateTime, nullable=False),
-    UniqueConstraint("kind", "year", "seq", name="uq_document_numbers_seq"),
-    UniqueConstraint("kind", "case_id", name="uq_document_numbers_case"),
-    UniqueConstraint("number", name="uq_document_numbers_number"),
-)
 
 
 class NumberingError(DocumentError):

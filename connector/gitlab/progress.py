@@ -21,15 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    JSON,
-    Column,
     Connection,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     and_,
     or_,
     select,
@@ -46,7 +38,7 @@ from connector.store.db import insert_ignore, reading
 from connector.store.jobs import PermanentFailure, new_worker_id
 from connector.store.locks import LockBusy, held
 from connector.store.projects import case_of_project
-from connector.store.schema import UTCDateTime, metadata
+from connector.store.schema import gitlab_progress
 from connector.workflow.notes import note_once
 
 log = logging.getLogger(__name__)
@@ -57,19 +49,6 @@ NOTE_LINES = 10  # a note lists the latest lines of its window and counts the ot
 DEFAULT_INTERVAL_MINUTES = 60
 TEMPLATE = "redmine/gitlab_progress.j2"
 
-gitlab_progress = Table(
-    "gitlab_progress", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("pending_lines", JSON, nullable=False),
-    Column("pending_count", Integer, nullable=False),
-    Column("pending_since", UTCDateTime, nullable=True),
-    Column("last_note_at", UTCDateTime, nullable=True),
-    Column("note_seq", Integer, nullable=False),
-    Column("outgoing_note", Text, nullable=True),
-    UniqueConstraint("case_id", "kind"),
-)
 _t = gitlab_progress
 
 

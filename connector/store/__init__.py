@@ -30,7 +30,7 @@ from connector.store.cases import (
     set_case_status,
     upsert_case_step,
 )
-from connector.store.db import Clock, StoreError, create_all, make_engine, ping, utc_now
+from connector.store.db import Clock, StoreError, make_engine, ping, utc_now
 from connector.store.jobs import (
     Job,
     JobNotReplayable,
@@ -50,10 +50,10 @@ from connector.store.jobs import (
     replay,
     run_worker,
 )
+from connector.store.migrate import create_all
 from connector.store.schema import CaseStatus, JobStatus, StepState
 
-# Imported for their tables, which they add to the shared ``metadata`` that ``create_all`` uses.
-from connector.store import cursors, locks, projects  # isort: skip
+from connector.store import cursors, locks, projects  # isort: skip  (modules, not side effects)
 
 __all__ = [
     "AuditEntry",

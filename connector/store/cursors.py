@@ -1,24 +1,15 @@
 """Named cursors: small text values that remember how far a reader has got (e.g. a poll).
 
-The ``cursors`` table is defined on the shared ``metadata``, so ``create_all`` creates it as
-long as this module has been imported first (``connector.store`` imports it).
+The ``cursors`` table is declared with every other table in ``connector.store.schema``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Engine, String, Table, Text, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector.store.db import Clock, insert_ignore, reading, utc_now
-from connector.store.schema import UTCDateTime, metadata
-
-cursors = Table(
-    "cursors",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
+from connector.store.schema import cursors
 
 
 def get_cursor(bind: Engine | Connection, name: str) -> str | None:

@@ -149,15 +149,6 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def create_all(engine: Engine) -> None:
-    """Bring the store's schema to the newest migration (creating it in an empty database).
-
-    Safe when several processes start at once; see ``connector.store.migrate``.
-    """
-    from connector.store.migrate import upgrade
-
-    upgrade(engine)
-
 
 def ping(engine: Engine) -> bool:
     """Return True when the database answers a trivial query."""

@@ -11,18 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import Column, Engine, String, Table, delete, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from connector.store.db import Clock, insert_ignore, utc_now
 from connector.store.holders import holder_prefix, is_gone
-from connector.store.schema import UTCDateTime, metadata
-
-locks = Table(
-    "locks", metadata,
-    Column("name", String(255), primary_key=True),
-    Column("owner", String(255), nullable=False),
-    Column("until", UTCDateTime, nullable=False),
-)
+from connector.store.schema import locks
 
 
 class LockBusy(Exception):

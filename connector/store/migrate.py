@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from connector.errors import ConnectorError
 from connector.store.db import reading
+from connector.store.schema import metadata
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,7 @@ def current_revision(conn: Connection) -> str | None:
 
 
 def store_metadata() -> MetaData:
-    """The application's tables, with every module that defines tables imported."""
-    import connector.documents.numbering
-    import connector.gitlab.progress
-    import connector.store  # noqa: F401  (cursors, locks, projects)
-    from connector.store.schema import metadata
-
+    """The application's tables: every one is declared in ``connector.store.schema``."""
     return metadata
 
 
@@ -83,6 +79,14 @@ def baseline_schema() -> MetaData:
     module: Any = script.module
     schema: MetaData = module.schema()
     return schema
+
+
+def create_all(engine: Engine) -> None:
+    """Bring the store's schema to the newest migration (creating it in an empty database).
+
+    Safe when several processes start at once: see ``upgrade``.
+    """
+    upgrade(engine)
 
 
 def upgrade(engine: Engine) -> None:

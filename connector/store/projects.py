@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Engine, ForeignKey, Integer, String, Table, select
+from sqlalchemy import Connection, Engine, select
 
 from connector.store.db import insert_ignore, reading
-from connector.store.schema import metadata
-
-case_projects = Table(
-    "case_projects", metadata,
-    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
-    Column("project_id", Integer, nullable=False, unique=True),
-    Column("path", String(255), nullable=False),
-    Column("web_url", String(500), nullable=False),
-    Column("wiki_url", String(500), nullable=False),
-)
+from connector.store.schema import case_projects
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,55 @@ processed_changes = Table(
     Column("change_key", String(255), primary_key=True),
     Column("processed_at", UTCDateTime, nullable=False),
 )
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+locks = Table(
+    "locks", metadata,
+    Column("name", String(255), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
+
+case_projects = Table(
+    "case_projects", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("project_id", Integer, nullable=False, unique=True),
+    Column("path", String(255), nullable=False),
+    Column("web_url", String(500), nullable=False),
+    Column("wiki_url", String(500), nullable=False),
+)
+
+document_numbers = Table(
+    "document_numbers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("number", String(255), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "year", "seq", name="uq_document_numbers_seq"),
+    UniqueConstraint("kind", "case_id", name="uq_document_numbers_case"),
+    UniqueConstraint("number", name="uq_document_numbers_number"),
+)
+
+gitlab_progress = Table(
+    "gitlab_progress", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("pending_lines", JSON, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("pending_since", UTCDateTime, nullable=True),
+    Column("last_note_at", UTCDateTime, nullable=True),
+    Column("note_seq", Integer, nullable=False),
+    Column("outgoing_note", Text, nullable=True),
+    UniqueConstraint("case_id", "kind"),
+)

@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from connector.store.db import create_all, reading
-from connector.store.migrate import MigrationError, store_metadata
+from connector.store.db import reading
+from connector.store.migrate import MigrationError, create_all, store_metadata
 
 BATCH_ROWS = 500
 BINARY_BATCH_ROWS = 10  # rows holding files (attachments, inbox bodies) stay few in memory
