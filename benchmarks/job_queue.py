@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.table import Figure
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.handlers import handlers_for
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.jobs import ROUTINE_PREFIX

@@ -1,47 +1,21 @@
-"""All wiring in one place: settings in, the collaborators every handler needs out."""
+"""The composition root: settings in, the real adapters wired into ``Services`` out.
+
+Only the top imports it: the CLI, the Flask app's entry points, the demo and the benchmarks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import Engine
+from datetime import datetime
 
 from connector.calendar import WorkCalendar
 from connector.codehost import CodeHost
 from connector.config.settings import Settings
+from connector.services import Services, utc_now
 from connector.sop.loader import load_sop
-from connector.sop.model import Sop
 from connector.store.db import make_engine
 from connector.store.migrate import create_all
 from connector.tracker import IssueTracker
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Services:
-    """The collaborators of the service layer, passed in rather than imported."""
-
-    settings: Settings
-    engine: Engine
-    tracker: IssueTracker
-    sop: Sop
-    calendar: WorkCalendar
-    clock: Callable[[], datetime] = _utc_now
-    codehost: CodeHost | None = None
-
-    def today(self) -> date:
-        """Today in the office's time zone (a case arriving at 07:00 WITA is that day's)."""
-        return self.local_date(self.clock())
-
-    def local_date(self, moment: datetime) -> date:
-        """The office's calendar day of a moment."""
-        return moment.astimezone(ZoneInfo(self.settings.calendar.timezone)).date()
 
 
 def calendar_for(settings: Settings) -> WorkCalendar:
@@ -78,7 +52,7 @@ def codehost_for(settings: Settings) -> CodeHost | None:
 
 
 def bootstrap(settings: Settings, *, tracker: IssueTracker | None = None,
-              clock: Callable[[], datetime] = _utc_now,
+              clock: Callable[[], datetime] = utc_now,
               codehost: CodeHost | None = None) -> Services:
     """Build the services from settings; tests pass fakes, a frozen clock or a code host."""
     engine = make_engine(settings.database.url)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
 
 class ConnectorError(Exception):
     """Root of every error sop-connector raises deliberately."""
@@ -40,3 +43,19 @@ class RemoteUnavailable(ConnectorError):
 
 class RemoteRejected(ConnectorError):
     """Redmine or GitLab refused the request (4xx): retrying the same request cannot help."""
+
+
+def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

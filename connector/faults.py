@@ -47,7 +47,7 @@ POINTS = (
     # Step 12's due date on the GitLab milestone and the Redmine version.
     "automation.after_milestone_due",
     "automation.after_version_due",
-    # Step 12's progress notes from GitLab events (connector/gitlab/progress.py).
+    # Step 12's progress notes from GitLab events (connector/workflow/progress.py).
     "progress.after_note",
     # The closing documents (connector/workflow/paperwork.py, connector/redmine/tracker.py).
     "documents.after_render",

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 
-from connector.bootstrap import Services
 from connector.errors import RemoteRejected, RemoteUnavailable
-from connector.gitlab.progress import GITLAB_PROGRESS, record_progress
 from connector.intake.open_case import open_case
+from connector.services import Services
 from connector.store.cases import OPEN_CASE
 from connector.store.jobs import Job, PermanentFailure, RetryLater
+from connector.workflow.progress import GITLAB_PROGRESS, record_progress
 from connector.workflow.sync import SYNC_ISSUE, sync_issue
 
 HINT_WAITS = 3  # attempts of a hinted sync that wait for the hinted journal to show

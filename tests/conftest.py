@@ -14,8 +14,9 @@ import pytest
 import responses
 from sqlalchemy import Engine, text
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings, load_settings
+from connector.services import Services
 from connector.store.db import make_engine
 from connector.store.migrate import create_all, store_metadata
 from tests.fakes import FakeTracker

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from tests.conftest import auth

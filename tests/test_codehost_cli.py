@@ -10,10 +10,11 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.cli import main
+from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
-from connector.gitlab.seeds import DOCUMENTS
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.workflow.automation import check_hooks, provision
@@ -149,7 +150,7 @@ def test_doctor_re_enables_disabled_hooks_and_reports_the_result(
 
 
 def test_the_service_user_is_learned_from_the_token(world: tuple[Any, ...]) -> None:
-    from connector.gitlab.identity import service_username
+    from connector.workflow.identity import service_username
 
     services, fake, _config, case_id = world
     assert services.settings.gitlab is not None
@@ -162,7 +163,7 @@ def test_the_service_user_is_learned_from_the_token(world: tuple[Any, ...]) -> N
 def test_a_project_gitlab_refuses_is_explained_on_step_8s_issue(
         world: tuple[Any, ...]) -> None:
     """GitLab refuses every name and path: the note says what GitLab said and what to do."""
-    from connector.gitlab.creation import ProjectRefused
+    from connector.codehost import ProjectRefused
     from connector.tracker import IssueDraft
     from connector.workflow import sync
     from tests.gitlab_stubs import API

@@ -21,9 +21,10 @@ import responses
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.reporting.recap import monthly_recap, recap_csv
+from connector.services import Services
 from tests.conftest import write_config
 from tests.dashboard_forms import post_form
 from tests.fakes import FakeTracker

@@ -24,7 +24,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from connector.bootstrap import Services
+from connector.services import Services
 from tests.dashboard_forms import sign_in_with_token
 from tests.test_dashboard import TOKEN, dashboard_services, make_app
 from tests.test_reporting import build_bappeda, build_puskesmas, build_refused

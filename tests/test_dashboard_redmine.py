@@ -16,8 +16,9 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
+from connector.services import Services
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.dashboard_forms import post_form
 from tests.test_dashboard import DASHBOARD, NOV_30, TOKEN, ids, make_app

@@ -17,8 +17,9 @@ import requests
 import responses
 from flask.testing import FlaskClient
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
+from connector.services import Services
 from tests.conftest import write_config
 from tests.dashboard_forms import csrf_of, post_form
 from tests.fakes import FakeTracker

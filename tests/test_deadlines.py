@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from connector.bootstrap import Services
 from connector.deadlines.check import check_deadlines
 from connector.handlers import handlers_for
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.schema import CaseStatus, StepState
 from tests.conftest import auth, sample_letter

@@ -11,12 +11,13 @@ import pytest
 from click.testing import CliRunner
 from docx import Document as read_docx
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.cli import document_commands, main
 from connector.config import load_settings
 from connector.documents.model import DocumentError, DocumentKind
 from connector.documents.numbering import existing_number, issue_number
 from connector.errors import ConnectorError
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from tests.conftest import sample_letter, write_config

@@ -28,19 +28,18 @@ import pytest
 from sqlalchemy import Engine, update
 
 from connector.bootstrap import bootstrap
+from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
 from connector.deadlines.check import check_deadlines
 from connector.faults import POINTS
 from connector.gitlab.parts import COMMIT_MESSAGE
-from connector.gitlab.progress import GITLAB_PROGRESS
 from connector.gitlab.provision import PARTS
-from connector.gitlab.seeds import DOCUMENTS
 from connector.handlers import handlers_for
 from connector.store import audit, cases, jobs
-from connector.store.locks import locks
-from connector.store.schema import CaseStatus, JobStatus
+from connector.store.schema import CaseStatus, JobStatus, locks
 from connector.store.schema import jobs as job_rows
 from connector.workflow.automation import subproject_identifier
+from connector.workflow.progress import GITLAB_PROGRESS
 from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fault_worker import gitlab_from, load, save

@@ -22,11 +22,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
+from connector.codehost.events import ProgressEvent
 from connector.config import load_settings
 from connector.errors import ConfigError, SopError
-from connector.gitlab.events import ROUTES, Ignored, ProgressEvent, classify
+from connector.gitlab.events import ROUTES, Ignored, classify
 from connector.intake.letter import FieldProblem, Letter, parse_letter
+from connector.services import Services
 from connector.signatures import (
     SignatureError,
     hmac_sha256_hex,

@@ -11,9 +11,9 @@ import pytest
 import responses
 
 from connector.codehost import DeliverableStatus, ProvisionedProject
+from connector.codehost.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from connector.config.secret import Secret
 from connector.gitlab import GitLabCodeHost, checklist_note
-from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from tests.gitlab_stubs import (
     BASE,
     DELIVERABLE_ROUTES,

@@ -18,13 +18,13 @@ from responses import matchers
 from responses.registries import OrderedRegistry
 
 from connector.codehost import ProvisionedProject
+from connector.codehost.naming import slugify
+from connector.codehost.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from connector.config.secret import Secret
-from connector.errors import RemoteRejected, RemoteUnavailable
+from connector.errors import RemoteRejected, RemoteUnavailable, retry_after
 from connector.gitlab import PARTS, GitLabCodeHost, UnknownGitLabUser
-from connector.gitlab.client import retry_after
-from connector.gitlab.naming import display_name, marker_topic, slugify
+from connector.gitlab.naming import display_name, marker_topic
 from connector.gitlab.parts import Policy
-from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from tests.gitlab_stubs import (
     BASE,
     GROUP,

@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 import responses
 
-from connector.codehost import ProvisionedProject
+from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.config.secret import Secret
 from connector.gitlab import PARTS, GitLabCodeHost
-from connector.gitlab.creation import ProjectRefused
 from connector.gitlab.naming import display_name, marker_topic
 from connector.gitlab.parts import Policy
 from connector.gitlab.protection import DEVELOPER, MAINTAINER, BranchRules, rules_of

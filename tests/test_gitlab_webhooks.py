@@ -23,16 +23,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.errors import RemoteUnavailable
 from connector.gitlab.events import SUPPORTED
-from connector.gitlab.progress import (
-    GITLAB_PROGRESS,
-    flush_progress,
-    gitlab_progress,
-    record_progress,
-)
+from connector.services import Services
 from connector.signatures import standard_webhook_signature
 from connector.store import audit, cases, jobs
 from connector.store.audit import Delivery
@@ -40,6 +35,12 @@ from connector.store.cases import OPEN_CASE
 from connector.store.projects import CaseProject, link_project
 from connector.store.schema import StepState, inbox
 from connector.tracker import IssueDraft
+from connector.workflow.progress import (
+    GITLAB_PROGRESS,
+    flush_progress,
+    gitlab_progress,
+    record_progress,
+)
 from tests.conftest import FROZEN, write_config
 from tests.fakes import FakeTracker
 from webhooks import create_app, gitlab_hooks

@@ -11,10 +11,10 @@ import responses
 from responses import matchers
 
 from connector.codehost import ProvisionedProject
+from connector.codehost.wiki_links import has_link, with_link
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.gitlab import GitLabCodeHost
-from connector.gitlab.wiki_links import has_link, with_link
 from tests.gitlab_stubs import BASE, GROUP, FakeGitLab, url, wiki_json, writes
 
 TITLE = "Berita Acara Pekerjaan (Redmine #12)"

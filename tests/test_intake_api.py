@@ -15,7 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from connector.bootstrap import Services
+from connector.services import Services
 from connector.signatures import standard_webhook_signature
 from connector.store.schema import cases as case_rows
 from connector.store.schema import inbox

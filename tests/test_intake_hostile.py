@@ -17,9 +17,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.errors import ConfigError
+from connector.services import Services
 from connector.signatures import standard_webhook_signature
 from connector.store.migrate import store_metadata
 from tests.conftest import FROZEN, INTAKE_TOKEN, another_client, auth, sample_letter, write_config

@@ -18,9 +18,9 @@ import pytest
 
 from connector.bootstrap import bootstrap
 from connector.codehost import ProvisionedProject
+from connector.codehost.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from connector.config import load_settings
 from connector.gitlab import checklist_note
-from connector.gitlab.seeds import DOCUMENTS, SEED_MARKER, render_seeds
 from connector.localgit import PARTS, Author, LocalGitCodeHost
 from connector.localgit.git import BareRepo, create_bare
 from connector.localgit.parts import page_file

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from connector.bootstrap import Services, bootstrap, codehost_for
+from connector.bootstrap import bootstrap, codehost_for
 from connector.cli import main
 from connector.cli.codehost_commands import describe_codehost, local_git_problems
+from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
 from connector.gitlab import GitLabCodeHost
-from connector.gitlab.seeds import DOCUMENTS
 from connector.handlers import handlers_for
 from connector.localgit import LocalGitCodeHost
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.projects import project_of_case
 from connector.store.schema import CaseStatus

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from connector.bootstrap import Services
 from connector.errors import RemoteUnavailable
 from connector.handlers import handlers_for
 from connector.intake.open_case import open_case, step_key
+from connector.services import Services
 from connector.store import audit, cases, jobs
 from connector.store.schema import CaseStatus, StepState
 from connector.workflow.paths import main_path

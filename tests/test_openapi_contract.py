@@ -24,8 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
+from connector.services import Services
 from connector.signatures import hmac_sha256_hex, standard_webhook_signature
 from tests.conftest import FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.dashboard_forms import sign_in_with_token

@@ -22,9 +22,10 @@ import pytest
 import requests
 import responses
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings, load_settings
 from connector.handlers import handlers_for
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.schema import CaseStatus
 from connector.workflow.sync import SYNC_ISSUE

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings
 from connector.errors import RemoteUnavailable
+from connector.services import Services
 from connector.store import jobs
 from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor

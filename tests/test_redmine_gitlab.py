@@ -16,9 +16,9 @@ import pytest
 import responses
 
 from connector.bootstrap import bootstrap
+from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
 from connector.documents.model import BeritaAcara
-from connector.gitlab.seeds import DOCUMENTS
 from connector.sop.model import DocumentKind
 from connector.store import cases
 from connector.store.projects import project_of_case

@@ -18,11 +18,12 @@ import pytest
 from flask.testing import FlaskClient
 from redminelib import Redmine
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings, load_settings
 from connector.handlers import handlers_for
 from connector.redmine.filenames import redmine_filename
 from connector.redmine.tracker import RedmineTracker
+from connector.services import Services
 from connector.store import jobs
 from connector.tracker import IssueDraft
 from tests.conftest import INTAKE_TOKEN, another_client, auth, sample_letter, write_config

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from redminelib import Redmine
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings
 from connector.faults import POINTS
 from connector.handlers import handlers_for
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.schema import CaseStatus
 from tests.conftest import auth, sample_letter

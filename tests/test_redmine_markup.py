@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import load_settings
+from connector.services import Services
 from connector.store import cases
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.workflow_driver import CaseDriver

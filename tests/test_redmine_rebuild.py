@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings
 from connector.recovery.rebuild import plan, recover_at_start
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from connector.sync.poll import poll_once

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 from connector.bootstrap import bootstrap
 from connector.cli import main
+from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
-from connector.gitlab.seeds import DOCUMENTS
 from connector.store import audit
 from connector.store.projects import project_of_case
 from connector.store.schema import CaseStatus

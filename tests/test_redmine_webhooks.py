@@ -15,8 +15,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings, load_settings
+from connector.services import Services
 from connector.signatures import hmac_sha256_hex
 from connector.store import audit, jobs
 from connector.store.schema import inbox

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.config import Settings
+from connector.services import Services
 from connector.store import audit
 from connector.store.schema import CaseStatus
 from tests.workflow_driver import CaseDriver

@@ -19,12 +19,13 @@ import requests
 import responses
 from click.testing import CliRunner
 
-from connector.bootstrap import Services, bootstrap
+from connector.bootstrap import bootstrap
 from connector.cli import main
 from connector.config import Settings, load_settings
 from connector.documents import DocumentKind
 from connector.documents.render import render_docx, render_pdf
 from connector.errors import ConfigError, ConnectorError
+from connector.services import Services
 from connector.signatures import hmac_sha256_hex, standard_webhook_signature
 from connector.store import jobs as queue
 from tests.conftest import FROZEN, sample_letter, write_config

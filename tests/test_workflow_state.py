@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.bootstrap import Services
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.workflow.state import case_view

@@ -10,8 +10,8 @@ from typing import Any
 
 from redminelib import Redmine
 
-from connector.bootstrap import Services
 from connector.handlers import handlers_for
+from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.cases import Case
 from connector.workflow.sync import SYNC_ISSUE

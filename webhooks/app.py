@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from connector.bootstrap import Services
+from connector.services import Services
 from webhooks import (
     cases_api,
     dashboard,

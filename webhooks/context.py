@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from connector.bootstrap import Services
+from connector.services import Services
 
 
 def services() -> Services:

@@ -33,11 +33,11 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from connector.gitlab.events import Ignored, classify
-from connector.gitlab.identity import service_username
-from connector.gitlab.progress import GITLAB_PROGRESS
 from connector.signatures import SignatureError, verify_standard_webhook, verify_token
 from connector.store.audit import Delivery, record_inbox
 from connector.store.jobs import enqueue
+from connector.workflow.identity import service_username
+from connector.workflow.progress import GITLAB_PROGRESS
 from webhooks.context import services
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.gitlab.events import KINDS
+from connector.codehost.events import KINDS
 from connector.intake.letter import MAX_ATTACHMENTS
 from connector.store.schema import CaseStatus, StepState
 

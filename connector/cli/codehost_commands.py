@@ -18,7 +18,7 @@ from connector.errors import ConnectorError
 from connector.redmine.doctor import Problem
 
 if TYPE_CHECKING:
-    from connector.bootstrap import Services
+    from connector.services import Services
     from connector.store.cases import Case
 
 
@@ -108,7 +108,7 @@ def register(main: click.Group) -> None:
     @click.argument("case")
     def deliverables(config_path: str | None, case: str) -> None:
         """Print step 12's checklist for CASE; exit status 1 while something is missing."""
-        from connector.gitlab.deliverables import checklist_note
+        from connector.codehost.deliverables import checklist_note
         from connector.workflow.automation import project_for
 
         services = _services(config_path)

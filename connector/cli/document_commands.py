@@ -18,9 +18,9 @@ from connector.cli.context import config_option, settings_from
 from connector.errors import ConnectorError
 
 if TYPE_CHECKING:
-    from connector.bootstrap import Services
     from connector.documents import model as doc
     from connector.documents.settings import DocumentSettings
+    from connector.services import Services
     from connector.sop.model import DocumentKind, Sop
     from connector.store.cases import Case
 

@@ -16,7 +16,7 @@ from connector.cli.context import config_option, settings_from
 from connector.store import jobs as queue
 
 if TYPE_CHECKING:
-    from connector.bootstrap import Services
+    from connector.services import Services
 
 
 def _services(config_path: str | None) -> Services:
@@ -55,9 +55,9 @@ def _every(seconds: int, task: Callable[[], object], stop: threading.Event, name
 def _start_poller(services: Services, stop: threading.Event) -> None:
     """Poll Redmine and check deadlines periodically, in the background."""
     from connector.deadlines.check import check_deadlines
-    from connector.gitlab.progress import flush_progress
     from connector.sync.poll import poll_once
     from connector.workflow.automation import check_hooks
+    from connector.workflow.progress import flush_progress
 
     periodic = [(services.settings.redmine.poll_interval_seconds, "poll",
                  lambda: poll_once(services)),

@@ -13,15 +13,22 @@ from datetime import date
 
 from sqlalchemy import Connection, and_, select
 
-from connector.bootstrap import Services
 from connector.deadlines.rules import ActiveStep, Alert, due_alerts, hari_kerja_left
 from connector.faults import fault_point
 from connector.intake.open_case import FIELD
 from connector.rendering import redmine_env
+from connector.services import Services
 from connector.store import audit
-from connector.store.cursors import cursors, set_cursor
+from connector.store.cursors import set_cursor
 from connector.store.db import reading
-from connector.store.schema import CaseStatus, StepState, case_steps, cases, processed_changes
+from connector.store.schema import (
+    CaseStatus,
+    StepState,
+    case_steps,
+    cases,
+    cursors,
+    processed_changes,
+)
 from connector.tracker import IssueChanges
 from connector.workflow.notes import note_once
 

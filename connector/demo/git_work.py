@@ -11,8 +11,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from connector.codehost.seeds import DOCUMENTS
 from connector.errors import ConnectorError
-from connector.gitlab.seeds import DOCUMENTS
 
 BRANCH = "main"
 

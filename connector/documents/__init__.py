@@ -26,7 +26,7 @@ from connector.documents.model import (
     Unavailability,
     deliverables_from_links,
 )
-from connector.documents.numbering import NumberingError, document_numbers, issue_number
+from connector.documents.numbering import NumberingError, issue_number
 from connector.documents.settings import DocumentSettings, Kop, NumberPatterns, Official
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
 from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
@@ -52,7 +52,6 @@ __all__ = [
     "SuratKepadaOpd",
     "Unavailability",
     "deliverables_from_links",
-    "document_numbers",
     "issue_number",
     "kalimat_tanggal",
     "kekurangan_from_note",

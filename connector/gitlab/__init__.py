@@ -1,6 +1,6 @@
 """GitLab adapter of the CodeHost port: provisioning (SOP step 8) and the step 12 gate."""
 
-from connector.gitlab.deliverables import checklist_note
+from connector.codehost.deliverables import checklist_note
 from connector.gitlab.parts import UnknownGitLabUser
 from connector.gitlab.provision import PARTS, GitLabCodeHost
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import gitlab
@@ -23,7 +21,7 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from connector.config.secret import Secret, redact
-from connector.errors import RemoteRejected, RemoteUnavailable
+from connector.errors import RemoteRejected, RemoteUnavailable, retry_after
 
 T = TypeVar("T")
 _TRANSPORT = (requests.ConnectionError, requests.Timeout,
@@ -48,22 +46,6 @@ def _refuse_outage(response: requests.Response, *args: Any, **kwargs: Any) -> No
         wait = retry_after(response.headers.get("Retry-After"))
         response.close()
         raise RemoteUnavailable(f"GitLab answered {code} to {method}", retry_after=wait)
-
-
-def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 @contextmanager

@@ -17,23 +17,9 @@ from typing import Any
 from gitlab.exceptions import GitlabCreateError
 from gitlab.v4.objects import Project
 
-from connector.errors import RemoteRejected
-from connector.gitlab.naming import MARKER_LINE
+from connector.codehost import ProjectRefused
 
 MAX_PATH_TRIES = 3
-
-
-class ProjectRefused(RemoteRejected):
-    """GitLab refused every name and path we tried for a case's project."""
-
-    def __init__(self, group: str, said: str, case_key: str) -> None:
-        super().__init__(
-            f"Langkah 8 belum dapat membuat proyek GitLab di grup {group}. GitLab menjawab: "
-            f"{said}. Yang dapat dilakukan Kasi: buat proyeknya sendiri di grup itu dengan "
-            f"baris \"{MARKER_LINE}{case_key}\" di deskripsinya, lalu minta operator "
-            "menjalankan ulang tugas yang gagal (`sop-connector jobs`, lalu "
-            "`sop-connector jobs replay ID`); proyek itu akan dipakai dan dilengkapi.")
-        self.said = said
 
 
 def create(create_call: Callable[[dict[str, Any]], Project], base: dict[str, Any],

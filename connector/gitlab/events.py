@@ -17,40 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from connector.codehost.events import MAX_ID, MAX_LINE, ProgressEvent, positive_int
+
 ZERO_SHA = "0" * 40
-KINDS = ("push", "merge", "wiki", "pipeline", "tag", "release")
-MAX_FIELD, MAX_LINE = 80, 240
-_MAX_ID = 2**53
+MAX_FIELD = 80
 _WIKI_VERBS = {"create": "dibuat", "update": "diperbarui"}
 _PIPELINE_OUTCOMES = {"success": "berhasil", "failed": "gagal"}
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """Something that happened in a project, as one line of a progress note."""
-
-    project_id: int
-    kind: str  # one of KINDS: events of one kind are aggregated into one note
-    summary_line: str
-    at: datetime  # when the delivery was received
-
-    def as_payload(self) -> dict[str, Any]:
-        """The event as a JSON-safe job payload."""
-        return {"project_id": self.project_id, "kind": self.kind,
-                "summary_line": self.summary_line, "at": self.at.isoformat()}
-
-    @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> ProgressEvent:
-        """Read a job payload back; ValueError when it is not one ``as_payload`` made."""
-        project_id, kind = _positive_int(payload.get("project_id")), payload.get("kind")
-        line, at = payload.get("summary_line"), payload.get("at")
-        if project_id is None or kind not in KINDS or not isinstance(line, str) \
-                or not isinstance(at, str):
-            raise ValueError("not a gitlab_progress payload")
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError("the event time has no time zone")
-        return cls(project_id, str(kind), line[:MAX_LINE], moment)
 
 
 @dataclass(frozen=True)
@@ -79,7 +51,7 @@ def classify(event: str, document: Any, *, received_at: datetime,
     actor = actor_of(document)
     if service_username and actor is not None and actor.casefold() == service_username.casefold():
         return Ignored("caused by the service's own GitLab user")
-    project_id = _positive_int(_get(document, "project", "id"))
+    project_id = positive_int(_get(document, "project", "id"))
     if project_id is None:
         return Ignored("no project id in the delivery")
     line = parse(document)
@@ -180,15 +152,9 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _positive_int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < _MAX_ID:
-        return None
-    return value
-
-
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) \
-        and 0 <= value < _MAX_ID else 0
+        and 0 <= value < MAX_ID else 0
 
 
 def _text(value: Any) -> str:

@@ -12,29 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-MAX_SLUG = 50  # GitLab allows 255; short paths make readable clone URLs
-MAX_CANDIDATES = 20  # <slug>, <slug>-2 .. <slug>-20
-FALLBACK_SLUG = "aplikasi"
-MARKER_LINE = "Kunci SOP: "
-
-
-def slugify(name: str) -> str:
-    """Lowercase ASCII words joined by hyphens: "Sistem Informasi Posyandu (SIP)" -> ..."""
-    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > MAX_SLUG:
-        slug = slug[:MAX_SLUG].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
-    return slug.strip("-") or FALLBACK_SLUG
-
-
-def candidate_paths(slug: str) -> Iterator[str]:
-    """The paths tried in order: ``slug``, ``slug-2``, ... ``slug-20``, always the same."""
-    yield slug
-    for n in range(2, MAX_CANDIDATES + 1):
-        yield f"{slug}-{n}"
+from connector.codehost.naming import FALLBACK_SLUG, MARKER_LINE
 
 
 def display_name(title: str, suffix: str = "") -> str:

@@ -19,11 +19,7 @@ import gitlab
 from gitlab.v4.objects import Project
 
 from connector.codehost import ProjectRequest
-from connector.errors import RemoteRejected
-from connector.gitlab import hooks, protection
-from connector.gitlab.client import found
-from connector.gitlab.protection import BranchRules
-from connector.gitlab.seeds import (
+from connector.codehost.seeds import (
     BRANCH,
     DOCUMENTS,
     HOME_PAGE,
@@ -33,6 +29,10 @@ from connector.gitlab.seeds import (
     tanggal,
     wiki_slug,
 )
+from connector.errors import RemoteRejected
+from connector.gitlab import hooks, protection
+from connector.gitlab.client import found
+from connector.gitlab.protection import BranchRules
 
 Todo = tuple[str, Callable[[], object]]
 DEVELOPER, MAINTAINER = 30, 40  # GitLab access levels (Members API, Protected branches API)

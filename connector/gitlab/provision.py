@@ -17,18 +17,13 @@ from typing import Any
 from gitlab.v4.objects import Project
 
 from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedProject
+from connector.codehost.naming import candidate_paths, slugify
 from connector.config.secret import Secret
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.gitlab import creation, deliverables, hooks, parts, wiki_links
 from connector.gitlab.client import connect, found, translated_errors
-from connector.gitlab.naming import (
-    candidate_paths,
-    display_name,
-    is_ours,
-    marker_topic,
-    slugify,
-)
+from connector.gitlab.naming import display_name, is_ours, marker_topic
 
 PARTS = ("project", "files", "protection", "wiki", "members", "milestone", "hook")
 

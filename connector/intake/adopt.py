@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from connector.bootstrap import Services
 from connector.intake.open_case import FIELD
 from connector.rendering import inline_literal
+from connector.services import Services
 from connector.store import cases
 from connector.store.audit import Delivery
 from connector.tracker import IssueChanges, IssueSnapshot

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from connector.bootstrap import Services
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS
 from connector.rendering import redmine_env
+from connector.services import Services
 from connector.sop.model import Role, Sop, Step
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus, StepState

@@ -16,11 +16,11 @@ from datetime import date
 from pathlib import Path
 
 from connector.codehost import DeliverableStatus, ProjectRequest, ProvisionedProject
+from connector.codehost.deliverables import is_source, judge
+from connector.codehost.naming import candidate_paths, slugify
+from connector.codehost.seeds import DOCUMENTS, HOME_PAGE
+from connector.codehost.wiki_links import has_link, link_line, with_link
 from connector.errors import RemoteRejected
-from connector.gitlab.deliverables import is_source, judge
-from connector.gitlab.naming import candidate_paths, slugify
-from connector.gitlab.seeds import DOCUMENTS, HOME_PAGE
-from connector.gitlab.wiki_links import has_link, link_line, with_link
 from connector.localgit import parts
 from connector.localgit.git import BRANCH, Author, BareRepo, create_bare
 
@@ -94,6 +94,10 @@ class LocalGitCodeHost:
     def repair_hooks(self, project: ProvisionedProject) -> bool:
         """Always True: there is no hook to re-enable."""
         return True
+
+    def service_username(self) -> str:
+        """Local git has no users: every commit is the configured author's."""
+        return ""
 
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Commit ``- [title](url)`` under "## Dokumen" on the wiki's Beranda, unless there."""

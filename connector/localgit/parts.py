@@ -16,7 +16,7 @@ from datetime import date
 from functools import partial
 
 from connector.codehost import ProjectRequest
-from connector.gitlab.seeds import (
+from connector.codehost.seeds import (
     DOCUMENTS,
     HOME_PAGE,
     ROOT_FILES,

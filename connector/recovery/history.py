@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector.bootstrap import Services
 from connector.intake.open_case import FIELD
+from connector.services import Services
 from connector.tracker import IssueSnapshot, JournalEntry
 from connector.workflow.engine import StepClosed
 from connector.workflow.sync import REOPENED_NOTE, parse_step_key

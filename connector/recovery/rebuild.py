@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from connector.bootstrap import Services
 from connector.intake.adopt import letter_of, value_of
 from connector.intake.open_case import ACTOR
 from connector.recovery.history import Entry, read_history
 from connector.recovery.replay import pending_closes, replay
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.store.coalesce import enqueue_once_per_subject

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from connector.bootstrap import Services
 from connector.recovery.history import Entry, put_back, standing_close
+from connector.services import Services
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from connector.workflow import record

@@ -14,8 +14,7 @@ import requests
 from redminelib import exceptions
 
 from connector.config.secret import redact
-from connector.errors import RemoteRejected, RemoteUnavailable
-from connector.gitlab.client import retry_after
+from connector.errors import RemoteRejected, RemoteUnavailable, retry_after
 
 _OUTAGES = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
             exceptions.JSONDecodeError)  # JSONDecodeError: a proxy's HTML error page

@@ -15,7 +15,7 @@ from functools import cache
 from sqlalchemy import Engine, delete, select, update
 
 from connector.store.db import Clock, utc_now
-from connector.store.schema import JobStatus, jobs
+from connector.store.schema import JobStatus, jobs, locks
 
 BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
 
@@ -64,7 +64,6 @@ def hand_back(engine: Engine, *, only_this_process: bool = False,
     lock given back is free for the next worker. This process's own holdings are given
     back when it stops with jobs still in hand (``only_this_process``).
     """
-    from connector.store.locks import locks
 
     mine = holder_prefix() + ":"
     chosen = ((lambda h: h.startswith(mine)) if only_this_process else is_gone)

@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete, select
 
-from connector.store.cursors import cursors, set_cursor
+from connector.store.cursors import set_cursor
 from connector.store.db import Clock, reading, utc_now
+from connector.store.schema import cursors
 
 PREFIX = "signed-out:"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connector.bootstrap import Services
+from connector.services import Services
 from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor
 

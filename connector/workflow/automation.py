@@ -10,19 +10,19 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from connector.bootstrap import Services
 from connector.codehost import ProjectRequest, ProvisionedProject
+from connector.codehost.deliverables import checklist_note
+from connector.codehost.naming import slugify
 from connector.config.secret import Secret
 from connector.config.settings import GitLabSettings
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
-from connector.gitlab.deliverables import checklist_note
-from connector.gitlab.identity import learn_service_username
-from connector.gitlab.naming import slugify
+from connector.services import Services
 from connector.sop.model import Role
 from connector.store import audit, cases
 from connector.store.projects import CaseProject, link_project, project_of_case
 from connector.workflow.engine import CaseView
+from connector.workflow.identity import learn_service_username
 
 
 def project_request(services: Services, case: cases.Case, view: CaseView) -> ProjectRequest:
@@ -129,8 +129,7 @@ def check_hooks(services: Services, *, repaired: list[str] | None = None) -> lis
     from sqlalchemy import select
 
     from connector.store.cursors import set_cursor
-    from connector.store.projects import case_projects
-    from connector.store.schema import CaseStatus
+    from connector.store.schema import CaseStatus, case_projects
     from connector.store.schema import cases as case_rows
 
     if services.codehost is None:

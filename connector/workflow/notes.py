@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.bootstrap import Services
+from connector.services import Services
 from connector.tracker import IssueChanges
 
 

@@ -12,14 +12,14 @@ from datetime import date
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from connector.bootstrap import Services
+from connector.codehost.seeds import DOCUMENTS
 from connector.documents import model as doc
 from connector.documents.numbering import issue_number
 from connector.documents.settings import DocumentSettings
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
 from connector.errors import ConnectorError, RemoteRejected
 from connector.faults import fault_point
-from connector.gitlab.seeds import DOCUMENTS
+from connector.services import Services
 from connector.sop.model import DocumentKind
 from connector.store import audit, cases
 from connector.store.projects import CaseProject, project_of_case

@@ -13,13 +13,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 
-from connector.bootstrap import Services
-from connector.codehost import ProvisionedProject
+from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
-from connector.gitlab.creation import ProjectRefused
 from connector.intake.adopt import adopt_case, is_letter_issue
 from connector.intake.open_case import FIELD, step_draft
 from connector.rendering import redmine_env
+from connector.services import Services
 from connector.sop.model import Automation, Gate
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater

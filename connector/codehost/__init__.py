@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from connector.codehost.naming import MARKER_LINE
 from connector.config.secret import Secret
+from connector.errors import RemoteRejected
 
 
 @dataclass(frozen=True)
@@ -80,5 +82,21 @@ class CodeHost(Protocol):
     def repair_hooks(self, project: ProvisionedProject) -> bool:
         """Re-enable a hook the host disabled (GitLab: a test delivery); True when healthy."""
 
+    def service_username(self) -> str:
+        """The host's name for the user the service acts as ("" on a host without users)."""
+
     def link_on_home(self, project: ProvisionedProject, title: str, url: str) -> None:
         """Add a link line to the wiki's home page (Beranda) unless one with that URL is there."""
+
+
+class ProjectRefused(RemoteRejected):
+    """GitLab refused every name and path we tried for a case's project."""
+
+    def __init__(self, group: str, said: str, case_key: str) -> None:
+        super().__init__(
+            f"Langkah 8 belum dapat membuat proyek GitLab di grup {group}. GitLab menjawab: "
+            f"{said}. Yang dapat dilakukan Kasi: buat proyeknya sendiri di grup itu dengan "
+            f"baris \"{MARKER_LINE}{case_key}\" di deskripsinya, lalu minta operator "
+            "menjalankan ulang tugas yang gagal (`sop-connector jobs`, lalu "
+            "`sop-connector jobs replay ID`); proyek itu akan dipakai dan dilengkapi.")
+        self.said = said

@@ -28,10 +28,10 @@ from sqlalchemy import (
     update,
 )
 
-from connector.bootstrap import Services
+from connector.codehost.events import ProgressEvent
 from connector.faults import fault_point
-from connector.gitlab.events import ProgressEvent
 from connector.rendering import redmine_env
+from connector.services import Services
 from connector.store.audit import mark_change_processed
 from connector.store.cases import list_case_steps
 from connector.store.db import insert_ignore, reading

@@ -1,4 +1,4 @@
-"""The service's own GitLab user: configured, or learned from the token (``GET /user``).
+"""The service's own code-host user: configured, or learned from the token (GitLab: ``GET /user``).
 
 Events our own writes cause (the seed commit, the wiki pages, the Beranda's links) come back
 as deliveries; they are ignored by the user who caused them (RELIABILITY promise 7). When
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from connector.store.cursors import get_cursor, set_cursor
 
 if TYPE_CHECKING:
-    from connector.bootstrap import Services
+    from connector.services import Services
 
 LEARNED = "gitlab_service_username"
 
@@ -28,14 +28,14 @@ def service_username(services: Services) -> str:
 
 
 def learn_service_username(services: Services) -> None:
-    """Ask GitLab who the token belongs to, once, unless the configuration says it."""
-    from connector.gitlab.provision import GitLabCodeHost
-
+    """Ask the code host who the token belongs to, once, unless the configuration says it."""
     gitlab, host = services.settings.gitlab, services.codehost
-    if gitlab is None or gitlab.service_username or not isinstance(host, GitLabCodeHost):
+    if gitlab is None or gitlab.service_username or host is None:
         return
     if get_cursor(services.engine, LEARNED):
         return
     name = host.service_username()
+    if not name:  # a host without users of its own (local git)
+        return
     with services.engine.begin() as conn:
         set_cursor(conn, LEARNED, name, clock=services.clock)
