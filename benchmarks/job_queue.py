@@ -121,7 +121,7 @@ def _person(services: Services, tracker: FakeTracker, case: cases.Case,
     assert row.redmine_issue_id is not None
     journal = tracker.act(row.redmine_issue_id, ROLE_OF_STEP[step], status="Closed",
                           attach=f"langkah-{step}.pdf" if step in DOCUMENT_STEPS else None,
-                          fields={"Tim Pengembang": "dev1,dev2"} if step == 4 else None)
+                          fields={"dev_team": "dev1,dev2"} if step == 4 else None)
     assert journal is not None
     with services.engine.begin() as conn:  # what the webhook endpoint stores for the hint
         enqueue_once_per_subject(

@@ -24,8 +24,8 @@ import responses
 from benchmarks.http_calls import CallLog, recording
 from benchmarks.table import Figure
 from connector.bootstrap import bootstrap
-from connector.config import load_settings
 from connector.codehost.seeds import DOCUMENTS
+from connector.config import load_settings
 from connector.store import jobs
 from connector.store.schema import CaseStatus
 from tests.conftest import INTAKE_TOKEN, write_config

@@ -9,7 +9,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
+
+
+class CaseField(StrEnum):
+    """The custom fields of a case and its steps, in our words.
+
+    ``IssueDraft.fields``, ``IssueChanges.fields`` and ``IssueSnapshot.fields`` are keyed by
+    these; the Redmine adapter maps them to its custom fields (*Nomor Surat*, *Tim
+    Pengembang*...), whose names people see through ``IssueTracker.field_label``.
+    """
+
+    SOP_KEY = "sop_key"
+    LETTER_NUMBER = "letter_number"
+    LETTER_DATE = "letter_date"
+    OPD = "opd"
+    APPLICATION_NAME = "application_name"
+    STEP_NUMBER = "step_number"
+    DEV_TEAM = "dev_team"
+    REMAINING_HARI_KERJA = "remaining_hari_kerja"
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,9 @@ class IssueTracker(Protocol):
 
     def service_login(self) -> str:
         """The login of the account the service writes as (its journals are ours)."""
+
+    def field_label(self, key: str) -> str:
+        """The name people see for the field ``key`` (a ``CaseField``), for notes."""
 
     def display_name(self, login: str) -> str:
         """The person's name as Redmine shows it (firstname lastname); the login if none."""

@@ -9,11 +9,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from connector.errors import RemoteRejected, RemoteUnavailable
-from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS
+from connector.tracker import (
+    CaseField,
+    IssueChanges,
+    IssueDraft,
+    IssueSnapshot,
+    JournalEntry,
+    TrackedIssue,
+)
 
 SERVICE_LOGIN = "sop-bot"
-KEY_FIELD = "Kunci SOP"
-USER_FIELDS = frozenset({"Tim Pengembang"})  # as in Redmine: comma-separated logins accepted
+KEY_FIELD = CaseField.SOP_KEY.value
+USER_FIELDS = frozenset({CaseField.DEV_TEAM.value})  # as in Redmine: comma-separated logins
+LABELS = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS}  # Redmine's default names
 
 
 def _utc_now() -> datetime:
@@ -160,6 +169,9 @@ class FakeTracker:
     def service_login(self) -> str:
         self._call()
         return SERVICE_LOGIN
+
+    def field_label(self, key: str) -> str:
+        return LABELS.get(key, key)
 
     def display_name(self, login: str) -> str:
         self._call()

@@ -89,10 +89,10 @@ def test_remaining_days_are_kept_on_the_case(
     assert case is not None and case.redmine_issue_id is not None
     parent = fake_tracker.issues[case.redmine_issue_id]
     check_deadlines(services, date(2026, 5, 6))
-    assert parent.fields["Sisa Hari Kerja"] == ("5",)
+    assert parent.fields["remaining_hari_kerja"] == ("5",)
     assert check_deadlines(services, date(2026, 5, 6)).remaining_updated == 0
     check_deadlines(services, date(2026, 5, 7))
-    assert parent.fields["Sisa Hari Kerja"] == ("4",)
+    assert parent.fields["remaining_hari_kerja"] == ("4",)
 
 
 def test_steps_without_time_standard_or_closed_cases_are_ignored(

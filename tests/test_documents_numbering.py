@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from connector.config.documents import NumberPatterns, pattern_problems
 from connector.documents.numbering import (
     NumberingError,
     document_numbers,
     existing_number,
     issue_number,
 )
-from connector.documents.settings import NumberPatterns, pattern_problems
 from connector.store.db import make_engine
 from connector.store.schema import cases
 

@@ -73,7 +73,7 @@ class FakeCase:
         """The step's person closes its subtask; the worker then re-reads it."""
         self.tracker.act(self.issue(step), ROLE_OF_STEP[step], status="Closed",
                          attach=f"langkah-{step}.pdf" if step in DOCUMENT_STEPS else None,
-                         fields={"Tim Pengembang": ["dev1", "dev2"]} if step == 4 else None)
+                         fields={"dev_team": ["dev1", "dev2"]} if step == 4 else None)
         with self.services.engine.begin() as conn:
             jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": self.issue(step)})
         self.drain()

@@ -297,7 +297,7 @@ def _close(services: Services, tracker: FakeTracker, clock: Clock, step: int) ->
     assert row.redmine_issue_id is not None
     tracker.act(row.redmine_issue_id, WHO[step], status="Closed",
                 attach="langkah-5.pdf" if step == 5 else None,
-                fields={"Tim Pengembang": "dev1,dev2"} if step == 4 else None)
+                fields={"dev_team": "dev1,dev2"} if step == 4 else None)
     with services.engine.begin() as conn:
         job_id = jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": row.redmine_issue_id}, clock=clock)
     assert job_id is not None

@@ -196,7 +196,7 @@ class ServiceMachine(RuleBasedStateMachine):
         step = case.current_step
         self.redmine.act(row.redmine_issue_id, WHO[step], status="Closed",
                          attach="rencana.pdf" if step == 5 else None,
-                         fields={"Tim Pengembang": "dev1,dev2"} if step == 4 else None)
+                         fields={"dev_team": "dev1,dev2"} if step == 4 else None)
         if hint != "lost":
             self._hint(row.redmine_issue_id, hint)
 

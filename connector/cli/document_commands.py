@@ -18,8 +18,8 @@ from connector.cli.context import config_option, settings_from
 from connector.errors import ConnectorError
 
 if TYPE_CHECKING:
+    from connector.config.documents import DocumentSettings
     from connector.documents import model as doc
-    from connector.documents.settings import DocumentSettings
     from connector.services import Services
     from connector.sop.model import DocumentKind, Sop
     from connector.store.cases import Case

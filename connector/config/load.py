@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.config.credentials import read_credentials
+from connector.config.documents import JABATAN, DocumentSettings, Kop, NumberPatterns, Official
 from connector.config.reader import Section
 from connector.config.remote_sections import (
     dashboard_section,
@@ -27,7 +28,6 @@ from connector.config.settings import (
     Settings,
     SlaSettings,
 )
-from connector.documents.settings import JABATAN, DocumentSettings, Kop, NumberPatterns, Official
 from connector.errors import ConfigError, SopError
 from connector.sop.loader import load_sop
 from connector.sop.model import Role

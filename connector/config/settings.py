@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from connector.config.credentials import IntakeCredentials
+from connector.config.documents import DocumentSettings
 from connector.config.secret import Secret
-from connector.documents.settings import DocumentSettings
 from connector.sop.model import Role
 
 

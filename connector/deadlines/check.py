@@ -15,7 +15,6 @@ from sqlalchemy import Connection, and_, select
 
 from connector.deadlines.rules import ActiveStep, Alert, due_alerts, hari_kerja_left
 from connector.faults import fault_point
-from connector.intake.open_case import FIELD
 from connector.rendering import redmine_env
 from connector.services import Services
 from connector.store import audit
@@ -29,7 +28,7 @@ from connector.store.schema import (
     cursors,
     processed_changes,
 )
-from connector.tracker import IssueChanges
+from connector.tracker import CaseField, IssueChanges
 from connector.workflow.notes import note_once
 
 REMAINING = "remaining:"
@@ -124,7 +123,7 @@ def _refresh_remaining(services: Services, rows: list[ActiveStep], today: date,
         if written.get(name) == value:
             continue
         services.tracker.change_issue(row.parent_issue_id, IssueChanges(
-            fields={FIELD["remaining_hari_kerja"]: value}))
+            fields={CaseField.REMAINING_HARI_KERJA: value}))
         fault_point("deadlines.after_remaining_field")
         with services.engine.begin() as conn:
             set_cursor(conn, name, value)

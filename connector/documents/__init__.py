@@ -9,6 +9,7 @@ does not need.
 
 from __future__ import annotations
 
+from connector.config.documents import DocumentSettings, Kop, NumberPatterns, Official
 from connector.documents.model import (
     DELIVERABLES,
     BeritaAcara,
@@ -27,7 +28,6 @@ from connector.documents.model import (
     deliverables_from_links,
 )
 from connector.documents.numbering import NumberingError, issue_number
-from connector.documents.settings import DocumentSettings, Kop, NumberPatterns, Official
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
 from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
 

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from connector.documents.settings import Official
+from connector.config.documents import Official
 from connector.errors import ConnectorError
 
 

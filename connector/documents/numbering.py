@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from connector.config.documents import pattern_fields, pattern_problems
 from connector.documents.model import DocumentError
-from connector.documents.settings import pattern_fields, pattern_problems
 from connector.documents.words import romawi
 from connector.store.db import Clock, utc_now
 from connector.store.schema import document_numbers

@@ -17,10 +17,10 @@ from typing import Any
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
 
+from connector.config.documents import DocumentSettings
 from connector.documents import docx_writer
 from connector.documents.fetcher import AssetFetcher
 from connector.documents.model import DOCUMENT_TYPES, Document, DocumentError, DocumentKind
-from connector.documents.settings import DocumentSettings
 from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
 from connector.rendering import html_env, templates_dir
 

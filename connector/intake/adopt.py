@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from connector.intake.open_case import FIELD
 from connector.rendering import inline_literal
 from connector.services import Services
 from connector.store import cases
 from connector.store.audit import Delivery
-from connector.tracker import IssueChanges, IssueSnapshot
+from connector.tracker import CaseField, IssueChanges, IssueSnapshot
 from connector.workflow.notes import note_once
 
-LETTER_FIELDS = ("letter_number", "letter_date", "opd", "application_name")
+LETTER_FIELDS = (CaseField.LETTER_NUMBER, CaseField.LETTER_DATE, CaseField.OPD,
+                 CaseField.APPLICATION_NAME)
 
 
 def is_letter_issue(services: Services, snap: IssueSnapshot) -> bool:
@@ -37,15 +37,15 @@ def is_letter_issue(services: Services, snap: IssueSnapshot) -> bool:
     redmine = services.settings.redmine
     closed = issue.status in {*redmine.done_statuses, *redmine.reject_statuses}
     plain = issue.kind == "case" and issue.parent_id is None and not closed \
-        and not _value(snap, "step_number")
-    if not plain or not _value(snap, "letter_number") or not _value(snap, "opd"):
+        and not _value(snap, CaseField.STEP_NUMBER)
+    if not plain or not _value(snap, CaseField.LETTER_NUMBER) or not _value(snap, CaseField.OPD):
         return False
     return not issue.key or _adoption_cut_short(services, snap)
 
 
 def _adoption_cut_short(services: Services, snap: IssueSnapshot) -> bool:
     """The key we write on adopting is there, but the store and the subtasks are not."""
-    key = cases.case_key_for(_value(snap, "opd"), _value(snap, "letter_number"))
+    key = cases.case_key_for(_value(snap, CaseField.OPD), _value(snap, CaseField.LETTER_NUMBER))
     return snap.issue.key == key and cases.find_case_by_key(services.engine, key) is None \
         and not services.tracker.steps_of(snap.issue.id)
 
@@ -57,7 +57,7 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
         note_once(services, snap.issue.id, "Permohonan belum dapat diproses sop-connector:\n"
                   + "\n".join(f"* {p}" for p in problems))
         return None
-    opd, nomor = _value(snap, "opd"), _value(snap, "letter_number")
+    opd, nomor = _value(snap, CaseField.OPD), _value(snap, CaseField.LETTER_NUMBER)
     key = cases.case_key_for(opd, nomor)
     known = cases.find_case_by_key(services.engine, key)
     if known is not None and known.redmine_issue_id not in (None, snap.issue.id):
@@ -68,12 +68,12 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
         return None
     if snap.issue.key != key:
         services.tracker.change_issue(snap.issue.id, IssueChanges(
-            fields={services.settings.redmine.key_field: key},
+            fields={CaseField.SOP_KEY: key},
             notes=f"Diterima sop-connector sebagai kasus {_literal(services)(key)}."))
     with services.engine.begin() as conn:
         result = cases.record_intake(
             conn, case_key=key, opd=opd.upper(), nomor_surat=nomor,
-            nama_aplikasi=_value(snap, "application_name"), letter=_letter(snap),
+            nama_aplikasi=_value(snap, CaseField.APPLICATION_NAME), letter=_letter(snap),
             attachments=[], clock=services.clock,
             inbox=Delivery("redmine", f"redmine-issue:{snap.issue.id}", {}, b""))
     return result.case_id
@@ -90,25 +90,27 @@ def letter_of(snap: IssueSnapshot) -> dict[str, object]:
 
 
 def _value(snap: IssueSnapshot, key: str) -> str:
-    values = snap.fields.get(FIELD[key]) or ("",)
+    values = snap.fields.get(key) or ("",)
     return (values[0] or "").strip()
 
 
 def _problems(services: Services, snap: IssueSnapshot) -> list[str]:
-    missing = [FIELD[k] for k in LETTER_FIELDS if not _value(snap, k)]
+    label = services.tracker.field_label
+    missing = [label(k) for k in LETTER_FIELDS if not _value(snap, k)]
     problems = [f"kolom '{name}' wajib diisi" for name in missing]
-    opd = _value(snap, "opd").upper()
+    opd = _value(snap, CaseField.OPD).upper()
     agencies = services.settings.opd.agencies
     if opd and not services.settings.opd.allow_unknown and opd not in agencies:
         problems.append(f"OPD {_literal(services)(opd)} tidak dikenal; yang dikenal: "
                         f"{', '.join(sorted(agencies))}")
-    if any(c in _value(snap, "letter_number") for c in "|#"):  # "#" joins a step number
-        problems.append(f"kolom '{FIELD['letter_number']}' tidak boleh memuat tanda | atau #")
+    if any(c in _value(snap, CaseField.LETTER_NUMBER) for c in "|#"):  # "#" joins a step number
+        problems.append(f"kolom '{label(CaseField.LETTER_NUMBER)}' tidak boleh memuat tanda | "
+                        "atau #")
     try:
-        date.fromisoformat(_value(snap, "letter_date") or "x")
+        date.fromisoformat(_value(snap, CaseField.LETTER_DATE) or "x")
     except ValueError:
-        if _value(snap, "letter_date"):
-            problems.append(f"kolom '{FIELD['letter_date']}' harus tanggal YYYY-MM-DD")
+        if _value(snap, CaseField.LETTER_DATE):
+            problems.append(f"kolom '{label(CaseField.LETTER_DATE)}' harus tanggal YYYY-MM-DD")
     return problems
 
 
@@ -119,8 +121,9 @@ def _literal(services: Services) -> Callable[[str], str]:
 
 
 def _letter(snap: IssueSnapshot) -> dict[str, object]:
-    return {"nomor_surat": _value(snap, "letter_number"),
-            "tanggal_surat": _value(snap, "letter_date"), "opd": _value(snap, "opd").upper(),
-            "perihal": snap.issue.subject, "nama_aplikasi": _value(snap, "application_name"),
+    return {"nomor_surat": _value(snap, CaseField.LETTER_NUMBER),
+            "tanggal_surat": _value(snap, CaseField.LETTER_DATE),
+            "opd": _value(snap, CaseField.OPD).upper(), "perihal": snap.issue.subject,
+            "nama_aplikasi": _value(snap, CaseField.APPLICATION_NAME),
             "deskripsi": "", "kontak": {"nama": "", "jabatan": "", "email": "", "telepon": ""},
             "lampiran": sorted(snap.attachment_names), "sumber": "redmine"}

@@ -17,16 +17,14 @@ from typing import Any
 
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
-from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS
 from connector.rendering import redmine_env
 from connector.services import Services
 from connector.sop.model import Role, Sop, Step
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus, StepState
-from connector.tracker import IssueDraft, TrackedIssue
+from connector.tracker import CaseField, IssueDraft, TrackedIssue
 from connector.workflow.paths import main_path
 
-FIELD = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS}
 ACTOR = "sop-connector"
 
 
@@ -115,9 +113,9 @@ def _case_draft(services: Services, case: cases.Case, received: date) -> IssueDr
         subject=f"Permohonan aplikasi {case.nama_aplikasi} — {agency.name if agency else case.opd}",
         description=_render(services, "redmine/case_description.j2", context),
         status=settings.redmine.active_status, start_date=received,
-        fields={FIELD["letter_number"]: case.nomor_surat,
-                FIELD["letter_date"]: letter["tanggal_surat"],
-                FIELD["opd"]: case.opd, FIELD["application_name"]: case.nama_aplikasi},
+        fields={CaseField.LETTER_NUMBER: case.nomor_surat,
+                CaseField.LETTER_DATE: letter["tanggal_surat"],
+                CaseField.OPD: case.opd, CaseField.APPLICATION_NAME: case.nama_aplikasi},
     )
 
 
@@ -147,7 +145,7 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
         subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",
         description=_render(services, "redmine/step_description.j2", context),
         status=status, parent_id=parent_id, assignee_login=assignee,
-        start_date=start, due_date=due, fields={FIELD["step_number"]: str(step.number)},
+        start_date=start, due_date=due, fields={CaseField.STEP_NUMBER: str(step.number)},
     )
 
 

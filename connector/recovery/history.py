@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector.intake.open_case import FIELD
 from connector.services import Services
-from connector.tracker import IssueSnapshot, JournalEntry
+from connector.tracker import CaseField, IssueSnapshot, JournalEntry
 from connector.workflow.engine import StepClosed
 from connector.workflow.sync import REOPENED_NOTE, parse_step_key
 
@@ -53,7 +52,7 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
         step=entry.step, status=journal.status_to, previous_status=journal.status_from,
         actor=journal.author_login, note=journal.notes.strip(),
         on=services.local_date(journal.created_on), attachments=entry.snap.attachment_names,
-        team=tuple(entry.snap.fields.get(FIELD["dev_team"], ())))
+        team=tuple(entry.snap.fields.get(CaseField.DEV_TEAM, ())))
 
 
 def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalEntry | None:

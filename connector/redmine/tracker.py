@@ -23,8 +23,15 @@ from connector.faults import fault_point
 from connector.redmine import subprojects
 from connector.redmine.errors import refuse_busy, translated_errors
 from connector.redmine.filenames import redmine_filename
-from connector.redmine.schema import RoleSpec
-from connector.tracker import IssueChanges, IssueDraft, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS, RoleSpec
+from connector.tracker import (
+    CaseField,
+    IssueChanges,
+    IssueDraft,
+    IssueSnapshot,
+    JournalEntry,
+    TrackedIssue,
+)
 
 SKIP_WEBHOOKS = {"X-Skip-Webhooks": "1"}
 MAX_PAGE_SIZE = 100  # Redmine caps ``limit`` at 100 per request
@@ -52,6 +59,10 @@ class RedmineTracker:
         self._user_ids: dict[str, int] | None = None
         self._unknown_user_ids: set[int] = set()
         self._login: str | None = None
+        # Our field keys (``CaseField``) and Redmine's custom field names, both ways round.
+        self._names = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS} \
+            | {CaseField.SOP_KEY.value: settings.key_field}
+        self._keys = {name: key for key, name in self._names.items()}
         self._redmine = Redmine(
             settings.url,
             key=settings.api_key.reveal(),
@@ -269,6 +280,10 @@ class RedmineTracker:
                 # Redmine sorted on the full-precision time; its JSON shows whole seconds.
                 return list(reversed(newest_first.items()))
 
+    def field_label(self, key: str) -> str:
+        """The custom field's name in Redmine (*Nomor Surat* for ``letter_number``)."""
+        return self._names.get(key, key)
+
     def service_login(self) -> str:
         """The login of the API key's account (``GET /users/current.json``), cached."""
         if self._login is None:
@@ -339,7 +354,7 @@ class RedmineTracker:
         return [t for t in map(self._tracked, found) if t.key == key]
 
     def _create_fields(self, draft: IssueDraft) -> dict[str, Any]:
-        values = {self._settings.key_field: draft.key, **draft.fields}
+        values = {CaseField.SOP_KEY.value: draft.key, **draft.fields}
         fields: dict[str, Any] = {
             "project_id": self._project_id,
             "tracker_id": self._tracker_id(draft.kind),
@@ -373,10 +388,10 @@ class RedmineTracker:
         return fields
 
     def _custom_values(self, values: Mapping[str, str]) -> list[dict[str, Any]]:
-        """``custom_fields`` by name; a user field takes a login (comma-separated if multiple)."""
+        """``custom_fields`` by our key; a user field takes logins (comma-separated if multiple)."""
         out = []
-        for name, value in values.items():
-            field = self._field(name)
+        for key, value in values.items():
+            field = self._field(self.field_label(key))
             converted: str | list[str] = value
             if field.format == "user":
                 ids = [self._user_value(v.strip()) for v in value.split(",") if v.strip()]
@@ -391,7 +406,8 @@ class RedmineTracker:
         return str(self._user_id(login))
 
     def _field_values(self, raw_fields: Any) -> dict[str, tuple[str, ...]]:
-        """Custom field values by name; empty values dropped, user ids turned into logins."""
+        """Custom field values by our key (other fields by name); empty values dropped, user ids
+        turned into logins."""
         out: dict[str, tuple[str, ...]] = {}
         for raw in raw_fields:
             value = raw.get("value")
@@ -400,7 +416,8 @@ class RedmineTracker:
             field = self._custom_fields.get(raw.get("name", ""))
             if field is not None and field.format == "user":
                 texts = [self._login_of(int(t)) or t if t.isdigit() else t for t in texts]
-            out[str(raw.get("name", ""))] = tuple(texts)
+            name = str(raw.get("name", ""))
+            out[self._keys.get(name, name)] = tuple(texts)
         return out
 
     def _journal(self, raw: Mapping[str, Any]) -> JournalEntry:

@@ -13,9 +13,9 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from connector.codehost.seeds import DOCUMENTS
+from connector.config.documents import DocumentSettings
 from connector.documents import model as doc
 from connector.documents.numbering import issue_number
-from connector.documents.settings import DocumentSettings
 from connector.documents.verification import kekurangan_from_note, standard_next_steps
 from connector.errors import ConnectorError, RemoteRejected
 from connector.faults import fault_point

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
 from connector.intake.adopt import adopt_case, is_letter_issue
-from connector.intake.open_case import FIELD, step_draft
+from connector.intake.open_case import step_draft
 from connector.rendering import redmine_env
 from connector.services import Services
 from connector.sop.model import Automation, Gate
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
-from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.tracker import CaseField, IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
 from connector.workflow import automation, paperwork, record
 from connector.workflow.engine import (
     ActivateStep,
@@ -158,7 +158,7 @@ def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[Jou
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
         on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
-        team=tuple(snap.fields.get(FIELD["dev_team"], ())))
+        team=tuple(snap.fields.get(CaseField.DEV_TEAM, ())))
     return event, latest
 
 
