@@ -9,10 +9,10 @@ from functools import partial
 from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.intake.open_case import open_case
 from connector.services import Services
-from connector.store.cases import OPEN_CASE
 from connector.store.jobs import Job, PermanentFailure, RetryLater
-from connector.workflow.progress import GITLAB_PROGRESS, record_progress
-from connector.workflow.sync import SYNC_ISSUE, sync_issue
+from connector.store.kinds import GITLAB_PROGRESS, OPEN_CASE, SYNC_ISSUE
+from connector.workflow.progress import record_progress
+from connector.workflow.sync import sync_issue
 
 HINT_WAITS = 3  # attempts of a hinted sync that wait for the hinted journal to show
 

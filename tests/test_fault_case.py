@@ -36,11 +36,10 @@ from connector.gitlab.parts import COMMIT_MESSAGE
 from connector.gitlab.provision import PARTS
 from connector.handlers import handlers_for
 from connector.store import audit, cases, jobs
+from connector.store.kinds import GITLAB_PROGRESS, SYNC_ISSUE
 from connector.store.schema import CaseStatus, JobStatus, locks
 from connector.store.schema import jobs as job_rows
 from connector.workflow.automation import subproject_identifier
-from connector.workflow.progress import GITLAB_PROGRESS
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fault_worker import gitlab_from, load, save
 from tests.gitlab_stubs import GITLAB_CONFIG, FakeGitLab

@@ -31,16 +31,11 @@ from connector.services import Services
 from connector.signatures import standard_webhook_signature
 from connector.store import audit, cases, jobs
 from connector.store.audit import Delivery
-from connector.store.cases import OPEN_CASE
+from connector.store.kinds import GITLAB_PROGRESS, OPEN_CASE
 from connector.store.projects import CaseProject, link_project
-from connector.store.schema import StepState, inbox
+from connector.store.schema import StepState, gitlab_progress, inbox
 from connector.tracker import IssueDraft
-from connector.workflow.progress import (
-    GITLAB_PROGRESS,
-    flush_progress,
-    gitlab_progress,
-    record_progress,
-)
+from connector.workflow.progress import flush_progress, record_progress
 from tests.conftest import FROZEN, write_config
 from tests.fakes import FakeTracker
 from webhooks import create_app, gitlab_hooks

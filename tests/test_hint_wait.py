@@ -16,8 +16,9 @@ from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.handlers import HINT_WAITS, handlers_for
 from connector.store import jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.schema import JobStatus
-from connector.workflow.sync import HINT_WAIT_SECONDS, SYNC_ISSUE
+from connector.workflow.sync import HINT_WAIT_SECONDS
 from tests.conftest import write_config
 from tests.fakes import FakeTracker
 from tests.test_localgit_workflow import ENV, FakeCase

@@ -26,10 +26,10 @@ from connector.handlers import handlers_for
 from connector.localgit import LocalGitCodeHost
 from connector.services import Services
 from connector.store import cases, jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.projects import project_of_case
 from connector.store.schema import CaseStatus
 from connector.workflow.automation import subproject_identifier
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from tests.gitlab_stubs import GITLAB_CONFIG

@@ -27,8 +27,8 @@ from connector.config import Settings, load_settings
 from connector.handlers import handlers_for
 from connector.services import Services
 from connector.store import cases, jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.schema import CaseStatus
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import FROZEN, INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from tests.gitlab_stubs import GITLAB_CONFIG, ROUTES, FakeGitLab, Reply

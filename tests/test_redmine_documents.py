@@ -13,8 +13,8 @@ from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.handlers import handlers_for
 from connector.store import jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.schema import CaseStatus
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.worker_process import run_worker_until_killed
 from tests.workflow_driver import CaseDriver

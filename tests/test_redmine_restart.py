@@ -24,8 +24,8 @@ from sqlalchemy import select
 from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.store import jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.schema import CaseStatus, locks
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import INTAKE_TOKEN, write_config
 from tests.test_redmine_documents import documents_section
 from tests.worker_process import run_worker, run_worker_until_killed

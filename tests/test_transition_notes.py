@@ -13,8 +13,8 @@ import pytest
 from connector.bootstrap import bootstrap
 from connector.config import load_settings
 from connector.store import jobs
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.schema import CaseStatus
-from connector.workflow.sync import SYNC_ISSUE
 from tests.conftest import write_config
 from tests.fakes import FakeTracker
 from tests.test_localgit_workflow import ENV, LOCAL_GIT, FakeCase

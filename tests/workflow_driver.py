@@ -14,7 +14,7 @@ from connector.handlers import handlers_for
 from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.cases import Case
-from connector.workflow.sync import SYNC_ISSUE
+from connector.store.kinds import SYNC_ISSUE
 from tests.conftest import auth, sample_letter
 
 ROLE_OF_STEP = {

@@ -36,8 +36,8 @@ from connector.gitlab.events import Ignored, classify
 from connector.signatures import SignatureError, verify_standard_webhook, verify_token
 from connector.store.audit import Delivery, record_inbox
 from connector.store.jobs import enqueue
+from connector.store.kinds import GITLAB_PROGRESS
 from connector.workflow.identity import service_username
-from connector.workflow.progress import GITLAB_PROGRESS
 from webhooks.context import services
 
 log = logging.getLogger(__name__)

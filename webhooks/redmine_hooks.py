@@ -37,12 +37,12 @@ from flask import Blueprint, jsonify, request
 from connector.signatures import SignatureError, verify_hmac_sha256, verify_token
 from connector.store.audit import Delivery, record_inbox
 from connector.store.coalesce import enqueue_once_per_subject
+from connector.store.kinds import SYNC_ISSUE
 from webhooks.context import services
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("redmine_hooks", __name__)
 
-SYNC_ISSUE = "sync_issue"
 PLUGIN, NATIVE = "redmine-plugin", "redmine"
 # (sender, event) routed to sync_issue; the plugin's event is payload.action, Redmine 7's is
 # the top-level "type". Anything else is answered {"ignored": ...}.

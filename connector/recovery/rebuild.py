@@ -22,6 +22,7 @@ from connector.services import Services
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.store.coalesce import enqueue_once_per_subject
+from connector.store.kinds import SYNC_ISSUE
 from connector.store.projects import project_of_case
 from connector.store.schema import CaseStatus, StepState
 from connector.store.schema import cases as case_rows
@@ -29,7 +30,7 @@ from connector.tracker import IssueSnapshot, TrackedIssue
 from connector.workflow import automation
 from connector.workflow.paths import main_path
 from connector.workflow.state import COMPLETED, case_view
-from connector.workflow.sync import SYNC_ISSUE, parse_step_key
+from connector.workflow.sync import parse_step_key
 
 log = logging.getLogger(__name__)
 PROVISION_STEP = 8  # the code host's repository and wiki are made at step 8

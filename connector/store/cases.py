@@ -22,10 +22,10 @@ from sqlalchemy.engine import RowMapping
 from connector.store.audit import Delivery, append_audit, record_inbox
 from connector.store.db import Clock, from_row, insert_ignore, reading, utc_now
 from connector.store.jobs import enqueue
+from connector.store.kinds import OPEN_CASE
 from connector.store.schema import CaseStatus, StepState, case_steps, cases
 from connector.store.schema import attachments as attachment_rows
 
-OPEN_CASE = "open_case"
 INTAKE_ACTOR = "intake"
 
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from connector.services import Services
 from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor
+from connector.store.kinds import SYNC_ISSUE
 
 CURSOR = "redmine_poll"
-SYNC_ISSUE = "sync_issue"
 FIRST_LOOKBACK = timedelta(days=1)
 
 

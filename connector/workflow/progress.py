@@ -36,6 +36,7 @@ from connector.store.audit import mark_change_processed
 from connector.store.cases import list_case_steps
 from connector.store.db import insert_ignore, reading
 from connector.store.jobs import PermanentFailure, new_worker_id
+from connector.store.kinds import GITLAB_PROGRESS
 from connector.store.locks import LockBusy, held
 from connector.store.projects import case_of_project
 from connector.store.schema import gitlab_progress
@@ -43,7 +44,6 @@ from connector.workflow.notes import note_once
 
 log = logging.getLogger(__name__)
 
-GITLAB_PROGRESS = "gitlab_progress"
 DEVELOPMENT_STEP = 12
 NOTE_LINES = 10  # a note lists the latest lines of its window and counts the others
 DEFAULT_INTERVAL_MINUTES = 60

@@ -47,9 +47,6 @@ from connector.workflow.notes import note_once
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
 
-SYNC_ISSUE = "sync_issue"
-
-
 REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery reads it back
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
 
