@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from connector.errors import RemoteRejected, RemoteUnavailable
+from connector.intake.adopt import adopt_if_new_letter
 from connector.intake.open_case import open_case
 from connector.services import Services
 from connector.store.jobs import Job, PermanentFailure, RetryLater
@@ -39,7 +40,8 @@ def _sync_issue(services: Services, job: Job) -> None:
     journal = job.payload.get("journal_id")
     awaited = int(journal) if journal is not None and job.attempts <= HINT_WAITS else None
     with retry_policy():
-        sync_issue(services, int(job.payload["issue_id"]), awaiting_journal=awaited)
+        sync_issue(services, int(job.payload["issue_id"]), awaiting_journal=awaited,
+                   other_issue=partial(adopt_if_new_letter, services))
 
 
 def _gitlab_progress(services: Services, job: Job) -> None:

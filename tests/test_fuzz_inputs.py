@@ -39,7 +39,7 @@ from connector.signatures import (
 )
 from connector.sop.loader import parse_sop
 from connector.store.schema import metadata
-from connector.workflow.sync import parse_step_key
+from connector.workflow.drafts import parse_step_key
 from tests.conftest import (
     CONFIG,
     FROZEN,

@@ -8,10 +8,11 @@ import pytest
 
 from connector.errors import RemoteUnavailable
 from connector.handlers import handlers_for
-from connector.intake.open_case import open_case, step_key
+from connector.intake.open_case import open_case
 from connector.services import Services
 from connector.store import audit, cases, jobs
 from connector.store.schema import CaseStatus, StepState
+from connector.workflow.drafts import step_key
 from connector.workflow.paths import main_path
 from tests.conftest import auth, sample_letter
 from tests.fakes import FakeTracker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import click
@@ -22,9 +23,30 @@ from connector.cli import (
 )
 from connector.errors import ConfigError, ConnectorError, SopError
 
+COMMANDS_GROUP = "sop_connector.commands"  # commands of the packages above the library
+
+
+def _plugged() -> dict[str, EntryPoint]:
+    """Commands other packages register (``serve`` from ``webhooks``), loaded when used."""
+    return {entry.name: entry for entry in entry_points(group=COMMANDS_GROUP)}
+
 
 class _Group(click.Group):
-    """A click group that turns our own errors into clear messages and exit status 2."""
+    """A click group that turns our own errors into clear messages and exit status 2.
+
+    Besides its own subcommands it lists those registered under the ``sop_connector.commands``
+    entry point, and imports one only when it is run: the library never imports the app.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugged()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in (plugged := _plugged()):
+            loaded = plugged[cmd_name].load()
+            command = loaded if isinstance(loaded, click.Command) else None
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -23,6 +23,18 @@ LETTER_FIELDS = (CaseField.LETTER_NUMBER, CaseField.LETTER_DATE, CaseField.OPD,
                  CaseField.APPLICATION_NAME)
 
 
+def adopt_if_new_letter(services: Services, snap: IssueSnapshot) -> None:
+    """Adopt the issue when it is a new letter opened by hand (not yet any case's parent)."""
+    if is_letter_issue(services, snap) and not _is_case_parent(services, snap):
+        adopt_case(services, snap)
+
+
+def _is_case_parent(services: Services, snap: IssueSnapshot) -> bool:
+    """The issue is already a case's parent: a poll of it is no new letter (no repeat)."""
+    case = cases.find_case_by_key(services.engine, snap.issue.key) if snap.issue.key else None
+    return case is not None and case.redmine_issue_id == snap.issue.id
+
+
 def is_letter_issue(services: Services, snap: IssueSnapshot) -> bool:
     """A case to adopt: plainly a new letter, never a piece of a case's history.
 

@@ -23,14 +23,10 @@ from connector.sop.model import Role, Sop, Step
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus, StepState
 from connector.tracker import CaseField, IssueDraft, TrackedIssue
+from connector.workflow.drafts import step_draft
 from connector.workflow.paths import main_path
 
 ACTOR = "sop-connector"
-
-
-def step_key(case_key: str, number: int) -> str:
-    """The key of a step's subtask: the case key and the step number."""
-    return f"{case_key}#{number:02d}"
 
 
 def open_case(services: Services, case_id: int) -> None:
@@ -135,29 +131,9 @@ def _step_draft(services: Services, case: cases.Case, parent: TrackedIssue, step
     return step_draft(services, case, parent.id, step, status=redmine.new_status)
 
 
-def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step, *,
-               status: str, assignee: str | None = None, start: date | None = None,
-               due: date | None = None) -> IssueDraft:
-    """The subtask of one SOP step of a case."""
-    context = {"step": step, "sop": services.sop, "follows": _follows(step)}
-    return IssueDraft(
-        key=step_key(case.case_key, step.number), kind="step",
-        subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",
-        description=_render(services, "redmine/step_description.j2", context),
-        status=status, parent_id=parent_id, assignee_login=assignee,
-        start_date=start, due_date=due, fields={CaseField.STEP_NUMBER: str(step.number)},
-    )
-
-
 def _holder(services: Services, role: Role, opd: str) -> str | None:
     logins = services.settings.logins_for(role, opd)
     return logins[0] if logins else None
-
-
-def _follows(step: Step) -> str:
-    if step.decision is not None:
-        return f"ya: langkah {step.decision.ya}; tidak: langkah {step.decision.tidak}"
-    return "selesai" if step.next is None else f"langkah {step.next}"
 
 
 def _procedure_row(step: Step) -> list[str]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from connector.services import Services
 from connector.tracker import CaseField, IssueSnapshot, JournalEntry
+from connector.workflow.drafts import parse_step_key
 from connector.workflow.engine import StepClosed
-from connector.workflow.sync import REOPENED_NOTE, parse_step_key
+from connector.workflow.sync import REOPENED_NOTE
 
 
 @dataclass(frozen=True)

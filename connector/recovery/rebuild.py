@@ -28,9 +28,9 @@ from connector.store.schema import CaseStatus, StepState
 from connector.store.schema import cases as case_rows
 from connector.tracker import IssueSnapshot, TrackedIssue
 from connector.workflow import automation
+from connector.workflow.drafts import parse_step_key
 from connector.workflow.paths import main_path
 from connector.workflow.state import COMPLETED, case_view
-from connector.workflow.sync import parse_step_key
 
 log = logging.getLogger(__name__)
 PROVISION_STEP = 8  # the code host's repository and wiki are made at step 8

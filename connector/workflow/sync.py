@@ -11,12 +11,11 @@ twice. One case advances in one worker at a time (a lease in the store).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
-from connector.intake.adopt import adopt_case, is_letter_issue
-from connector.intake.open_case import step_draft
 from connector.rendering import redmine_env
 from connector.services import Services
 from connector.sop.model import Automation, Gate
@@ -25,6 +24,7 @@ from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
 from connector.tracker import CaseField, IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
 from connector.workflow import automation, paperwork, record
+from connector.workflow.drafts import parse_step_key, step_draft
 from connector.workflow.engine import (
     ActivateStep,
     CancelStep,
@@ -51,13 +51,6 @@ REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery rea
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
 
 
-def parse_step_key(key: str) -> tuple[str, int] | None:
-    """``(case key, step number)`` of a step subtask's key; None for any other issue."""
-    case_key, sep, number = key.rpartition("#")
-    # isdigit() alone admits "²", which int() refuses; the keys we write use ASCII digits.
-    return (case_key, int(number)) if sep and number.isascii() and number.isdigit() else None
-
-
 def policy_for(services: Services) -> Policy:
     """The engine's rules from the configuration."""
     settings = services.settings
@@ -76,10 +69,12 @@ def policy_for(services: Services) -> Policy:
             | ({Automation.BERITA_ACARA} if settings.documents else set())))
 
 
-def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | None = None) -> None:
+def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | None = None,
+               other_issue: Callable[[IssueSnapshot], object] | None = None) -> None:
     """Advance the case of one step subtask from its new journals.
 
     ``awaiting_journal``: a webhook told of this journal; until Redmine shows it, retry soon.
+    ``other_issue`` is given any issue that is no step subtask (intake adopts a new letter).
     """
     snap = services.tracker.snapshot(issue_id)
     if awaiting_journal is not None and all(j.id != awaiting_journal for j in snap.journals):
@@ -87,8 +82,8 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
                          retry_after=HINT_WAIT_SECONDS)
     parsed = parse_step_key(snap.issue.key)
     if parsed is None:
-        if is_letter_issue(services, snap) and not _is_case_parent(services, snap):
-            adopt_case(services, snap)
+        if other_issue is not None:
+            other_issue(snap)
         return
     case = cases.find_case_by_key(services.engine, parsed[0])
     if case is None or case.status is not CaseStatus.OPEN:
@@ -100,12 +95,6 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
         _sync(services, case.id, parsed[1], issue_id)
     finally:
         locks.release(services.engine, f"case:{case.id}", owner)
-
-
-def _is_case_parent(services: Services, snap: IssueSnapshot) -> bool:
-    """The issue is already a case's parent: a poll of it is no new letter (no repeat)."""
-    case = cases.find_case_by_key(services.engine, snap.issue.key) if snap.issue.key else None
-    return case is not None and case.redmine_issue_id == snap.issue.id
 
 
 def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
