@@ -93,7 +93,7 @@ def _write(services: Services, alert: Alert) -> None:
             alert=alert, step=step, watcher=watcher,
             watcher_role=alert.escalate_to.label if alert.escalate_to else "")
     if alert.step.issue_id is not None:
-        note_once(services, alert.step.issue_id, text)
+        note_once(services.tracker, alert.step.issue_id, text)
         fault_point("deadlines.after_alert_note")
         if watcher is not None:
             services.tracker.add_watcher(alert.step.issue_id, watcher)

@@ -66,7 +66,7 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
     """Record the issue as a case (once) and queue its opening; None when refused."""
     problems = _problems(services, snap)
     if problems:
-        note_once(services, snap.issue.id, "Permohonan belum dapat diproses sop-connector:\n"
+        note_once(services.tracker, snap.issue.id, "Permohonan belum dapat diproses sop-connector:\n"
                   + "\n".join(f"* {p}" for p in problems))
         return None
     opd, nomor = _value(snap, CaseField.OPD), _value(snap, CaseField.LETTER_NUMBER)
@@ -74,7 +74,7 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
     known = cases.find_case_by_key(services.engine, key)
     if known is not None and known.redmine_issue_id not in (None, snap.issue.id):
         lit = _literal(services)
-        note_once(services, snap.issue.id, f"Surat {lit(nomor)} dari {lit(opd)} sudah "
+        note_once(services.tracker, snap.issue.id, f"Surat {lit(nomor)} dari {lit(opd)} sudah "
                   f"tercatat sebagai kasus #{known.redmine_issue_id}; permohonan ini tidak "
                   "diproses lagi.")
         return None

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from connector.services import Services
-from connector.tracker import IssueChanges
+from connector.tracker import IssueChanges, IssueTracker
 
 
-def note_once(services: Services, issue_id: int, text: str) -> bool:
+def note_once(tracker: IssueTracker, issue_id: int, text: str) -> bool:
     """Add ``text`` as a note unless the service already wrote exactly that note there."""
     text = text.strip()
-    bot = services.tracker.service_login()
+    bot = tracker.service_login()
     if any(j.author_login == bot and j.notes.strip() == text
-           for j in services.tracker.snapshot(issue_id).journals):
+           for j in tracker.snapshot(issue_id).journals):
         return False
-    services.tracker.change_issue(issue_id, IssueChanges(notes=text))
+    tracker.change_issue(issue_id, IssueChanges(notes=text))
     return True

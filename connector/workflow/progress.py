@@ -141,7 +141,7 @@ def _send(services: Services, row_id: int, issue_id: int) -> bool:
                                     ).scalar_one()
             if text is None:
                 return False
-            written = note_once(services, issue_id, text)
+            written = note_once(services.tracker, issue_id, text)
             fault_point("progress.after_note")
             with services.engine.begin() as conn:
                 conn.execute(update(_t).where(_t.c.id == row_id, _t.c.outgoing_note == text)

@@ -301,5 +301,5 @@ def _note_parent(services: Services, case: cases.Case, decision: Decision, event
         items=items, sop=services.sop, on=event.on.isoformat(), project=outcome.project,
         subproject=subproject, documents=outcome.documents, rounds=rounds)
     assert case.redmine_issue_id is not None
-    note_once(services, case.redmine_issue_id, text)
+    note_once(services.tracker, case.redmine_issue_id, text)
 
