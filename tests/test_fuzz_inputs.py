@@ -28,6 +28,7 @@ from connector.config import load_settings
 from connector.errors import ConfigError, SopError
 from connector.gitlab.events import ROUTES, Ignored, classify
 from connector.intake.letter import FieldProblem, Letter, parse_letter
+from connector.redmine.events import parse_hint
 from connector.services import Services
 from connector.signatures import (
     SignatureError,
@@ -53,7 +54,6 @@ from tests.dashboard_forms import sign_in_with_token
 from tests.fakes import FakeTracker
 from webhooks import create_app
 from webhooks.openapi import SPEC
-from webhooks.redmine_hooks import parse_hint
 
 FAST = settings(max_examples=120, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow,

@@ -26,21 +26,28 @@ a delivery id. A repeated delivery answers 200 and changes nothing.
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
 from connector.gitlab.events import Ignored, classify
 from connector.signatures import SignatureError, verify_standard_webhook, verify_token
-from connector.store.audit import Delivery, record_inbox
+from connector.store.audit import Delivery
 from connector.store.jobs import enqueue
 from connector.store.kinds import GITLAB_PROGRESS
 from connector.workflow.identity import service_username
 from webhooks.context import services
+from webhooks.deliveries import (
+    NotJson,
+    accept_delivery,
+    ignored,
+    kept_headers,
+    not_json,
+    read_json,
+    sender_delivery_id,
+    unauthorized,
+)
 
-log = logging.getLogger(__name__)
 blueprint = Blueprint("gitlab_hooks", __name__)
 
 SOURCE = "gitlab"
@@ -48,7 +55,6 @@ SIGNING_PREFIX = "whsec_"
 KEPT_HEADERS = ("Content-Type", "User-Agent", "X-Gitlab-Event", "X-Gitlab-Instance",
                 "X-Gitlab-Webhook-UUID", "X-Gitlab-Event-UUID", "Idempotency-Key",
                 "webhook-id", "webhook-timestamp")
-_MAX_ID_CHARS = 200
 
 
 @blueprint.post("/webhooks/gitlab")
@@ -59,24 +65,23 @@ def receive_event() -> Any:
     if denied is not None:
         return denied
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return jsonify({"error": "invalid_request", "message": "the body is not JSON"}), 422
+        document = read_json(body)
+    except NotJson:
+        return not_json()
     event = request.headers.get("X-Gitlab-Event", "")
     outcome = classify(event, document, received_at=services().clock(),
                        service_username=service_username(services()))
     if isinstance(outcome, Ignored):
-        log.info("ignored a GitLab delivery: %s", outcome.reason)
-        return jsonify({"ignored": outcome.reason}), 200
+        return ignored("GitLab", outcome.reason)
     key = _delivery_key(event, body)
     clock = services().clock
-    with services().engine.begin() as conn:
-        inbox_id = record_inbox(conn, Delivery(SOURCE, key, _kept_headers(), body), clock=clock)
-        if inbox_id is not None:
-            enqueue(conn, GITLAB_PROGRESS, outcome.as_payload() | {"event_key": key},
-                    inbox_id=inbox_id, dedupe_key=f"{GITLAB_PROGRESS}:{key}", clock=clock)
-    answer = {"accepted": True, "kind": outcome.kind, "duplicate": inbox_id is None}
-    return jsonify(answer), 200 if inbox_id is None else 202
+
+    def enqueue_job(conn: Any, inbox_id: int) -> None:
+        enqueue(conn, GITLAB_PROGRESS, outcome.as_payload() | {"event_key": key},
+                inbox_id=inbox_id, dedupe_key=f"{GITLAB_PROGRESS}:{key}", clock=clock)
+
+    delivery = Delivery(SOURCE, key, kept_headers(KEPT_HEADERS), body)
+    return accept_delivery(delivery, enqueue_job, {"accepted": True, "kind": outcome.kind})
 
 
 def _authenticate(body: bytes) -> Any | None:
@@ -93,8 +98,7 @@ def _authenticate(body: bytes) -> Any | None:
         else:
             verify_token(request.headers.get("X-Gitlab-Token"), secret, header="X-Gitlab-Token")
     except SignatureError as exc:
-        log.warning("refused a GitLab delivery: %s", exc)
-        return jsonify({"error": "unauthorized", "message": str(exc)}), 401
+        return unauthorized("GitLab", exc)
     return None
 
 
@@ -103,13 +107,8 @@ def _delivery_key(event: str, body: bytes) -> str:
 
     Both headers carry the same value when GitLab signs, so they share one prefix.
     """
-    for header in ("Idempotency-Key", "webhook-id"):
-        value = request.headers.get(header, "").strip()
-        if value:
-            return f"{SOURCE}:id:{value[:_MAX_ID_CHARS]}"
+    given = sender_delivery_id()
+    if given is not None:
+        return f"{SOURCE}:id:{given[1]}"
     digest = hashlib.sha256(event.encode("utf-8", "replace") + b"\n" + body).hexdigest()
     return f"{SOURCE}:sha256:{digest}"
-
-
-def _kept_headers() -> dict[str, str]:
-    return {h: request.headers[h][:500] for h in KEPT_HEADERS if h in request.headers}

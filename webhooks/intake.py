@@ -10,7 +10,6 @@ and nothing is stored. Repeated credential failures answer 429 (``webhooks/throt
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from typing import Any
@@ -24,6 +23,7 @@ from connector.signatures import SignatureError
 from connector.store import cases
 from connector.store.audit import Delivery
 from webhooks.context import services
+from webhooks.deliveries import NotJson, kept_headers, read_json, sender_delivery_id, unauthorized
 from webhooks.throttle import client_keys, throttle, too_many
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def receive_letter() -> Any:
         return _invalid(letter)
     if not sender.may_act_for(letter.opd):
         return _forged(sender, letter)
-    delivery = Delivery(SOURCE, _delivery_key(body), _kept_headers(), body)
+    delivery = Delivery(SOURCE, _delivery_key(body), kept_headers(KEPT_HEADERS), body)
     with services().engine.begin() as conn:
         result = cases.record_intake(
             conn, case_key=letter.case_key, opd=letter.opd, nomor_surat=letter.nomor_surat,
@@ -85,8 +85,7 @@ def _authenticate(body: bytes, keys: list[str]) -> Sender | Any:
                                now=time.time())
     except SignatureError as exc:
         throttle().failed(keys)
-        body_out = {"error": "unauthorized", "message": str(exc)}
-        return jsonify(body_out), 401, {"WWW-Authenticate": 'Bearer realm="sop-connector"'}
+        return unauthorized("intake", exc, {"WWW-Authenticate": 'Bearer realm="sop-connector"'})
 
 
 def _forged(sender: Sender, letter: Letter) -> Any:
@@ -114,8 +113,8 @@ def _parse(body: bytes) -> Letter | list[FieldProblem]:
     if request.mimetype != "application/json":
         return [FieldProblem("$", "Content-Type harus application/json")]
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        data = read_json(body)
+    except NotJson:
         return [FieldProblem("$", "isi permintaan bukan JSON yang valid")]
     settings = services().settings
     letter = parse_letter(data, max_attachment_bytes=settings.server.max_attachment_bytes)
@@ -135,12 +134,7 @@ def _invalid(problems: list[FieldProblem]) -> Any:
 
 def _delivery_key(body: bytes) -> str:
     """The sender's stable delivery id, else a hash of the body."""
-    for header in ("Idempotency-Key", "webhook-id"):
-        value = request.headers.get(header)
-        if value:
-            return f"{header.lower()}:{value[:200]}"
+    given = sender_delivery_id()
+    if given is not None:
+        return f"{given[0].lower()}:{given[1]}"
     return "sha256:" + hashlib.sha256(body).hexdigest()
-
-
-def _kept_headers() -> dict[str, str]:
-    return {h: request.headers[h][:500] for h in KEPT_HEADERS if h in request.headers}

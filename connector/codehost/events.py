@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from connector.payloads import positive_int
+
 MAX_LINE = 240  # one event's line in a note
 KINDS = ("push", "merge", "wiki", "pipeline", "tag", "release")
 
-MAX_ID = 2**53
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,3 @@ class ProgressEvent:
         if moment.tzinfo is None:
             raise ValueError("the event time has no time zone")
         return cls(project_id, str(kind), line[:MAX_LINE], moment)
-
-
-def positive_int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_ID:
-        return None
-    return value

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connector.codehost.events import MAX_ID, MAX_LINE, ProgressEvent, positive_int
+from connector.codehost.events import MAX_LINE, ProgressEvent
+from connector.payloads import MAX_ID, positive_int
+from connector.payloads import get as _get
 
 ZERO_SHA = "0" * 40
 MAX_FIELD = 80
@@ -140,12 +142,6 @@ SUPPORTED: tuple[str, ...] = tuple(f"{event}: {action}" for event, action in ROU
 def _who(d: Mapping[str, Any]) -> str:
     name = actor_of(d) or d.get("user_name")
     return _text(name) or "?"
-
-
-def _get(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def _list(value: Any) -> list[Any]:

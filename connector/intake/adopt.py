@@ -66,7 +66,8 @@ def adopt_case(services: Services, snap: IssueSnapshot) -> int | None:
     """Record the issue as a case (once) and queue its opening; None when refused."""
     problems = _problems(services, snap)
     if problems:
-        note_once(services.tracker, snap.issue.id, "Permohonan belum dapat diproses sop-connector:\n"
+        note_once(services.tracker, snap.issue.id,
+                  "Permohonan belum dapat diproses sop-connector:\n"
                   + "\n".join(f"* {p}" for p in problems))
         return None
     opd, nomor = _value(snap, CaseField.OPD), _value(snap, CaseField.LETTER_NUMBER)
