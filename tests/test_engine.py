@@ -283,3 +283,13 @@ def test_only_the_cumulative_standard_continues() -> None:
     decision = decide(SOP, case(11, spent={9: 3}), closed(11, "opd1", status="Rejected"),
                       POLICY, CAL)
     assert decision.commands[-1] == ActivateStep(9, "dev1", MON, date(2026, 3, 17))
+
+
+def test_every_command_of_the_engine_has_a_handler() -> None:
+    """The sync job carries out each command through a table: none may be left out."""
+    from typing import get_args
+
+    from connector.workflow.engine import Command
+    from connector.workflow.sync import _HANDLERS
+
+    assert set(_HANDLERS) == set(get_args(Command))

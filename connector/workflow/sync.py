@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
@@ -189,55 +190,105 @@ def _close_for_service(services: Services, issue: TrackedIssue | None, command: 
     fault_point("workflow.after_service_step_closed")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every command handler of one decision works with."""
+
+    services: Services
+    case: cases.Case
+    view: CaseView
+    event: StepClosed
+    by_number: dict[int, TrackedIssue]  # step -> its subtask, as Redmine shows it now
+    outcome: _Outcome
+
+
 def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
                event: StepClosed) -> _Outcome:
     """Make Redmine show the decision, skipping what it already shows."""
     assert case.redmine_issue_id is not None
-    tracker, redmine = services.tracker, services.settings.redmine
-    steps = {parse_step_key(i.key): i for i in tracker.steps_of(case.redmine_issue_id).values()}
+    steps = {parse_step_key(i.key): i
+             for i in services.tracker.steps_of(case.redmine_issue_id).values()}
     by_number = {k[1]: i for k, i in steps.items() if k is not None}
-    outcome = _Outcome(decision)
+    run = _Run(services, case, view, event, by_number, _Outcome(decision))
     for command in decision.commands:
-        if isinstance(command, RefuseCompletion):
-            _set(services, by_number[command.step], IssueChanges(
-                status=command.restore_status, notes=command.note))
-            fault_point("workflow.after_completion_refused")
-        elif isinstance(command, RecordTeam):
-            for login in command.logins:
-                tracker.ensure_member(login)
-                fault_point("workflow.after_member_added")
-                outcome.names[login] = tracker.display_name(login)
-        elif isinstance(command, ReopenStep):
-            _set(services, by_number[command.step], IssueChanges(
-                status=redmine.new_status, notes=REOPENED_NOTE))
-            fault_point("workflow.after_loop_step_reopened")
-        elif isinstance(command, CancelStep):
-            issue = by_number.get(command.step)
-            closing = {*redmine.done_statuses, *redmine.reject_statuses}
-            if issue is not None and issue.status not in closing:
-                _set(services, issue, IssueChanges(
-                    status=redmine.reject_statuses[0],
-                    notes="Tidak dilaksanakan: permohonan tidak dapat dipenuhi."))
-                fault_point("workflow.after_step_cancelled")
-        elif isinstance(command, ActivateStep):
-            _activate(services, case, command, by_number, outcome)
-            gated = services.sop.step(command.step).gate is Gate.DELIVERABLES
-            if command.due is not None and gated:
-                automation.set_development_due(services, case, command.due)
-        elif isinstance(command, ProvisionRepository):
-            outcome.project = _provision(services, case, view, by_number.get(command.step))
-        elif isinstance(command, DrawUpDocuments) and services.settings.documents:
-            outcome.documents += paperwork.draw_up(services, case, view, command.kinds,
-                                                   event.on)
-        elif isinstance(command, CompleteStep) and command.by_service:
-            _close_for_service(services, by_number.get(command.step), command, outcome)
-        elif isinstance(command, CloseCase):
-            status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
-            tracker.change_issue(case.redmine_issue_id, IssueChanges(status=status))
-            fault_point("workflow.after_case_closed")
+        _HANDLERS[type(command)](run, command)
     if not decision.refused:
-        _note_parent(services, case, decision, event, outcome)
-    return outcome
+        _note_parent(services, case, decision, event, run.outcome)
+    return run.outcome
+
+
+def _refuse(run: _Run, command: RefuseCompletion) -> None:
+    _set(run.services, run.by_number[command.step], IssueChanges(
+        status=command.restore_status, notes=command.note))
+    fault_point("workflow.after_completion_refused")
+
+
+def _record_team(run: _Run, command: RecordTeam) -> None:
+    for login in command.logins:
+        run.services.tracker.ensure_member(login)
+        fault_point("workflow.after_member_added")
+        run.outcome.names[login] = run.services.tracker.display_name(login)
+
+
+def _reopen(run: _Run, command: ReopenStep) -> None:
+    _set(run.services, run.by_number[command.step], IssueChanges(
+        status=run.services.settings.redmine.new_status, notes=REOPENED_NOTE))
+    fault_point("workflow.after_loop_step_reopened")
+
+
+def _cancel(run: _Run, command: CancelStep) -> None:
+    redmine = run.services.settings.redmine
+    issue = run.by_number.get(command.step)
+    if issue is not None and issue.status not in {*redmine.done_statuses,
+                                                  *redmine.reject_statuses}:
+        _set(run.services, issue, IssueChanges(
+            status=redmine.reject_statuses[0],
+            notes="Tidak dilaksanakan: permohonan tidak dapat dipenuhi."))
+        fault_point("workflow.after_step_cancelled")
+
+
+def _activate_command(run: _Run, command: ActivateStep) -> None:
+    _activate(run.services, run.case, command, run.by_number, run.outcome)
+    gated = run.services.sop.step(command.step).gate is Gate.DELIVERABLES
+    if command.due is not None and gated:
+        automation.set_development_due(run.services, run.case, command.due)
+
+
+def _provision_command(run: _Run, command: ProvisionRepository) -> None:
+    run.outcome.project = _provision(run.services, run.case, run.view,
+                                     run.by_number.get(command.step))
+
+
+def _draw_up(run: _Run, command: DrawUpDocuments) -> None:
+    if run.services.settings.documents:
+        run.outcome.documents += paperwork.draw_up(run.services, run.case, run.view,
+                                                   command.kinds, run.event.on)
+
+
+def _complete(run: _Run, command: CompleteStep) -> None:
+    if command.by_service:  # a person's completion is already in Redmine
+        _close_for_service(run.services, run.by_number.get(command.step), command, run.outcome)
+
+
+def _close_case(run: _Run, command: CloseCase) -> None:
+    redmine = run.services.settings.redmine
+    status = redmine.done_statuses[0] if command.accepted else redmine.reject_statuses[0]
+    assert run.case.redmine_issue_id is not None
+    run.services.tracker.change_issue(run.case.redmine_issue_id, IssueChanges(status=status))
+    fault_point("workflow.after_case_closed")
+
+
+def _counted(run: _Run, command: CountLoop) -> None:
+    """A loop's count lives in the store's record only (``connector.workflow.record``)."""
+
+
+# Each command of the engine's decision, and what carries it out in Redmine and the code host.
+_HANDLERS: dict[type, Callable[[_Run, Any], None]] = {
+    RefuseCompletion: _refuse, RecordTeam: _record_team, ReopenStep: _reopen,
+    CancelStep: _cancel, ActivateStep: _activate_command, ProvisionRepository: _provision_command,
+    DrawUpDocuments: _draw_up, CompleteStep: _complete, CloseCase: _close_case,
+    CountLoop: _counted,
+}
 
 
 def _provision(services: Services, case: cases.Case, view: CaseView,
