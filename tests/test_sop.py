@@ -594,3 +594,24 @@ def test_the_bundled_sop_marks_the_work_the_service_does() -> None:
     assert sop.step(7).documents == (DocumentKind.LAPORAN_KETIDAKTERSEDIAAN,
                                      DocumentKind.SURAT_OPD)
     assert sop.step(12).gate is Gate.DELIVERABLES
+
+
+def test_the_steps_with_special_behaviour_are_named_by_the_data() -> None:
+    """The team, development, provisioning, refusal and Berita Acara steps come from
+    attributes of the SOP data, not from numbers in the code (issue 19)."""
+    from connector.sop.model import Automation, DocumentKind
+
+    sop = load_default_sop()
+    assert sop.team_step == 4 and sop.step(4).records_team
+    assert sop.development_step == 12
+    assert sop.step_with(Automation.PROVISION_REPOSITORY) == 8
+    assert sop.step_drawing_up(DocumentKind.LAPORAN_KETIDAKTERSEDIAAN) == 7
+    assert sop.step_drawing_up(DocumentKind.BERITA_ACARA) == 17
+    small = parse_sop(sop_toml(step(1, "next = 2"), step(2, extra="records_team = true")),
+                      source=SOURCE)
+    assert (small.team_step, small.development_step) == (2, None)
+
+
+def test_records_team_must_be_a_boolean() -> None:
+    assert problems_of(sop_toml(step(1, "next = 2"), step(2, extra='records_team = "ya"'))) == [
+        f"{SOURCE}: step 2: 'records_team' must be true or false"]

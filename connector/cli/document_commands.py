@@ -24,16 +24,19 @@ if TYPE_CHECKING:
     from connector.sop.model import DocumentKind, Sop
     from connector.store.cases import Case
 
-REFUSAL_STEP, CLOSING_STEP = 7, 17  # the SOP steps that draw up documents
 FORMATS = ("pdf", "docx", "html")
 
 
 def preview_kinds(sop: Sop, case: Case) -> tuple[DocumentKind, ...]:
     """Step 7's documents for a refused case (or one at step 7), else step 17's."""
+    from connector.sop.model import DocumentKind
     from connector.store.schema import CaseStatus
 
-    refused = case.status is CaseStatus.REJECTED or case.current_step == REFUSAL_STEP
-    return sop.step(REFUSAL_STEP if refused else CLOSING_STEP).documents
+    refusal = sop.step_drawing_up(DocumentKind.LAPORAN_KETIDAKTERSEDIAAN)
+    closing = sop.step_drawing_up(DocumentKind.BERITA_ACARA)
+    refused = case.status is CaseStatus.REJECTED or case.current_step == refusal
+    chosen = refusal if refused else closing
+    return () if chosen is None else sop.step(chosen).documents
 
 
 def preview_documents(services: Services, case: Case, out_dir: Path, fmt: str, *,

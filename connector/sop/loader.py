@@ -27,7 +27,8 @@ DEFAULT_SOP = "sumbawa.toml"
 E = TypeVar("E", bound=StrEnum)
 _FOLLOWERS = ("next", "decision", "terminal")
 _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
-                        "requires_document", "automation", "documents", "gate", *_FOLLOWERS})
+                        "requires_document", "automation", "documents", "gate", "records_team",
+                        *_FOLLOWERS})
 _TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
 
@@ -112,6 +113,9 @@ def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -
     requires_document = raw.get("requires_document", False)
     if not isinstance(requires_document, bool):
         problems.append(f"{where}: 'requires_document' must be true or false")
+    records_team = raw.get("records_team", False)
+    if not isinstance(records_team, bool):
+        problems.append(f"{where}: 'records_team' must be true or false")
     automation = _choice(raw, "automation", Automation, where, problems)
     gate = _choice(raw, "gate", Gate, where, problems)
     documents = tuple(_choice({"documents": kind}, "documents", DocumentKind, where, problems)
@@ -121,7 +125,7 @@ def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -
     next_step, decision = follow
     return Step(number, title, text, role, inputs, outputs, time,
                 bool(requires_document), next_step, decision, automation,
-                tuple(d for d in documents if d is not None), gate)
+                tuple(d for d in documents if d is not None), gate, records_team)
 
 
 def _choice(raw: Mapping[str, Any], key: str, kind: type[E], where: str,

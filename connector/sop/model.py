@@ -106,6 +106,7 @@ class Step:
     automation: Automation | None = None
     documents: tuple[DocumentKind, ...] = ()  # drawn up when the step is completed
     gate: Gate | None = None
+    records_team: bool = False  # the step that forms the development team (Tim Pengembang)
 
     @property
     def is_terminal(self) -> bool:
@@ -140,3 +141,21 @@ class Sop:
     def first(self) -> Step:
         """The step a case starts at (the lowest number)."""
         return self.steps[0]
+
+    @property
+    def team_step(self) -> int | None:
+        """The step that records the development team (``records_team``)."""
+        return next((s.number for s in self.steps if s.records_team), None)
+
+    @property
+    def development_step(self) -> int | None:
+        """The development step: the one gated by its deliverables."""
+        return next((s.number for s in self.steps if s.gate is Gate.DELIVERABLES), None)
+
+    def step_with(self, automation: Automation) -> int | None:
+        """The step whose work the service does itself with ``automation``."""
+        return next((s.number for s in self.steps if s.automation is automation), None)
+
+    def step_drawing_up(self, kind: DocumentKind) -> int | None:
+        """The step whose completion draws up documents of ``kind``."""
+        return next((s.number for s in self.steps if kind in s.documents), None)

@@ -18,7 +18,7 @@ from connector.config.settings import GitLabSettings
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.services import Services
-from connector.sop.model import Role
+from connector.sop.model import Automation, Role
 from connector.store import audit, cases
 from connector.store.projects import CaseProject, link_project, project_of_case
 from connector.workflow.engine import CaseView
@@ -58,7 +58,9 @@ def provision(services: Services, case: cases.Case, view: CaseView) -> Provision
         with services.engine.begin() as conn:
             if audit.mark_change_processed(conn, f"provisioned:{case.id}:{part}"):
                 audit.append_audit(conn, case.id, "sop-connector", "provisioned_part",
-                                   step_from=8, detail={"part": part})
+                                   step_from=services.sop.step_with(
+                                       Automation.PROVISION_REPOSITORY),
+                                   detail={"part": part})
 
     learn_service_username(services)
     project = services.codehost.provision(request, record_part=record_part)

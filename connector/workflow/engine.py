@@ -18,7 +18,6 @@ from connector.calendar import WorkCalendar
 from connector.sop.model import Automation, DocumentKind, Gate, Role, Sop, Step
 from connector.workflow.paths import main_path, steps_between
 
-TEAM_STEP = 4  # "Kepala Seksi ... membentuk Tim Pengembangan Aplikasi Kominfo"
 SERVICE_ACTOR = "sop-connector"  # the actor of the steps the service performs itself
 
 
@@ -189,7 +188,7 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
         return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
     outcome = _outcome(step, event, policy)
     commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note)]
-    if step.number == TEAM_STEP:
+    if step.records_team:
         commands.append(RecordTeam(event.team))
         case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops,
                         case.spent)
@@ -246,7 +245,7 @@ def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> s
         return (f"Deliverable belum lengkap, langkah {step.number} belum dapat diselesaikan:"
                 f"\n\n{checklist}\n\nLengkapi di repositori (docs/) atau wiki, lalu selesaikan "
                 "kembali.")
-    if step.number == TEAM_STEP and not (event.team or case.team):
+    if step.records_team and not (event.team or case.team):
         return ("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim Pengembang' "
                 "subtugas ini, lalu selesaikan kembali.")
     return None

@@ -131,10 +131,13 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
               for d in DOCUMENTS}
     if repo and on_gitlab:
         links |= _where_found(services, case)
-    starts, ends = facts.activations.get(12, []), facts.completed(12)
+    development = services.sop.development_step
+    starts = facts.activations.get(development, []) if development is not None else []
+    ends = facts.completed(development) if development is not None else []
     period = doc.DevelopmentPeriod(mulai=starts[0] if starts else on,
                                    selesai=ends[-1] if ends else on,
-                                   hari_kerja=view.spent.get(12, 0))
+                                   hari_kerja=view.spent.get(development, 0)
+                                   if development is not None else 0)
     kontak = case.letter.get("kontak") or {}
     return doc.BeritaAcara(
         nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,

@@ -44,7 +44,6 @@ from connector.workflow.notes import note_once
 
 log = logging.getLogger(__name__)
 
-DEVELOPMENT_STEP = 12
 NOTE_LINES = 10  # a note lists the latest lines of its window and counts the others
 DEFAULT_INTERVAL_MINUTES = 60
 TEMPLATE = "redmine/gitlab_progress.j2"
@@ -107,7 +106,10 @@ def _add_line(conn: Connection, services: Services, case_id: int, event: Progres
 
 def _flush_row(services: Services, case_id: int, row_id: int) -> bool:
     """Turn a due window into the outgoing note, then send it; lines wait for step 12."""
-    steps = list_case_steps(services.engine, case_id, only=DEVELOPMENT_STEP)
+    development = services.sop.development_step
+    if development is None:  # an SOP without a development step has no progress notes
+        return False
+    steps = list_case_steps(services.engine, case_id, only=development)
     issue_id = steps[0].redmine_issue_id if steps else None
     if issue_id is None:
         return False
