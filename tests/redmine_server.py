@@ -1,116 +1,14 @@
-"""A real Redmine for tests, started by ``scripts/redmine-test-server`` (Debian packages).
+"""A real Redmine for tests: the library's one wrapper of ``scripts/redmine-test-server``.
 
-``start_redmine_server()`` returns a ``RedmineServer``; ``stop()`` and ``start_again()`` take it
-down and bring it back on the same port with the same database (for outage tests), and
-``destroy()`` removes it. Each server has its own state directory and SQLite database.
+The names the tests use for ``connector.redmine.local_server``'s: ``start_redmine_server()``
+returns a ``RedmineServer`` (see there for ``stop``, ``start_again`` and ``destroy``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from connector.redmine.local_server import LocalRedmine as RedmineServer
+from connector.redmine.local_server import RedmineStartError as RedmineServerError
+from connector.redmine.local_server import cannot_start_reason
+from connector.redmine.local_server import start_local_redmine as start_redmine_server
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "redmine-test-server"
-TIMEOUT = 900  # seconds; the first start may install packages and migrate
-
-
-class RedmineServerError(RuntimeError):
-    """The test Redmine could not be started, restarted or scripted."""
-
-
-def cannot_start_reason() -> str | None:
-    """Why a test Redmine cannot run on this machine, or None when it can."""
-    if os.geteuid() != 0:
-        return "scripts/redmine-test-server must run as root"
-    if not Path("/usr/share/redmine").is_dir() and shutil.which("apt-get") is None:
-        return "Redmine is not installed and apt-get is missing"
-    return None
-
-
-@dataclass
-class RedmineServer:
-    """A running test Redmine; ``user_keys`` and ``passwords`` are keyed by login."""
-
-    url: str
-    admin_key: str
-    pid: int
-    port: int
-    state_dir: Path
-    log: Path
-    user_keys: dict[str, str] = field(default_factory=dict)
-    passwords: dict[str, str] = field(default_factory=dict)
-
-    def stop(self) -> None:
-        """Kill Redmine; the database and the port stay reserved for ``start_again``."""
-        _script("stop", str(self.state_dir))
-
-    def start_again(self) -> None:
-        """Start Redmine again on the same port with the same database."""
-        self._update(_parse(_script("restart", str(self.state_dir))))
-
-    def restart(self) -> None:
-        """Stop, then start again (``restart`` of the script does both)."""
-        self.start_again()
-
-    def destroy(self) -> None:
-        """Stop Redmine and delete its state and instance link."""
-        _script("destroy", str(self.state_dir))
-
-    def run_rails(self, ruby: str) -> subprocess.CompletedProcess[str]:
-        """Run Ruby source with ``bin/rails runner`` on this instance; never raises on failure."""
-        with tempfile.NamedTemporaryFile(
-            "w", suffix=".rb", dir=self.state_dir, delete=False, encoding="utf-8"
-        ) as file:
-            file.write(ruby)
-        try:
-            return _run("runner", file.name, str(self.state_dir))
-        finally:
-            os.unlink(file.name)
-
-    def _update(self, env: dict[str, str]) -> None:
-        self.url, self.admin_key = env["REDMINE_URL"], env["REDMINE_API_KEY"]
-        self.pid, self.port = int(env["REDMINE_PID"]), int(env["REDMINE_PORT"])
-        self.state_dir, self.log = Path(env["REDMINE_STATE"]), Path(env["REDMINE_LOG"])
-        self.user_keys = _by_login(env, "REDMINE_KEY_")
-        self.passwords = _by_login(env, "REDMINE_PASSWORD_")
-
-
-def start_redmine_server(state_dir: Path | None = None, *, bare: bool = False) -> RedmineServer:
-    """Start a fresh Redmine; ``bare`` stops before the set-up script is applied."""
-    state = state_dir or Path(tempfile.mkdtemp(prefix="sop-redmine-"))
-    args = ["start", *(["--bare"] if bare else []), str(state)]
-    server = RedmineServer("", "", 0, 0, state, state)
-    server._update(_parse(_script(*args)))
-    return server
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHON=sys.executable)
-    return subprocess.run(
-        [str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def _script(*args: str) -> str:
-    done = _run(*args)
-    if done.returncode != 0:
-        raise RedmineServerError(
-            f"redmine-test-server {' '.join(args)} failed ({done.returncode}):\n"
-            + done.stderr[-3000:]
-        )
-    return done.stdout
-
-
-def _parse(stdout: str) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in stdout.splitlines() if "=" in line)
-    return {key: value for key, value in pairs}
-
-
-def _by_login(env: dict[str, str], prefix: str) -> dict[str, str]:
-    return {k.removeprefix(prefix): v for k, v in env.items() if k.startswith(prefix)}
+__all__ = ["RedmineServer", "RedmineServerError", "cannot_start_reason", "start_redmine_server"]

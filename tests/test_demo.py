@@ -26,8 +26,8 @@ from redminelib import Redmine
 from connector.codehost.seeds import DOCUMENTS
 from connector.config import load_settings
 from connector.demo.config import DemoDirError, prepare_dir, write_config
-from connector.demo.redmine import parse_env
 from connector.demo.scenarios import SCENARIOS, scenario
+from connector.redmine.local_server import parse_env
 from connector.sop.loader import load_sop
 from connector.sop.model import Role
 from connector.store import audit, cases

@@ -28,13 +28,13 @@ from connector.demo.config import (
     write_config,
 )
 from connector.demo.progress import Progress
-from connector.demo.redmine import start_local_redmine
 from connector.demo.roles import RedmineRoles
 from connector.demo.sample import sample_letter
 from connector.demo.scenarios import scenario
 from connector.demo.service import ServiceClient, ServiceError, start_service, stop_service
 from connector.demo.summary import Summary, fetch_documents, print_summary
 from connector.demo.walk import CaseWalker
+from connector.redmine.local_server import start_local_redmine
 from connector.sop.loader import load_sop
 from connector.store.cursors import set_cursor
 from connector.store.db import make_engine
