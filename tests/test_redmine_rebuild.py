@@ -34,9 +34,6 @@ ALL_STEPS = [*UP_TO_12, *FROM_12]
 def redmine() -> Any:
     """A Redmine of this module's own: a rebuild reads every case of the project, so the cases
     other test files leave half-done in a shared Redmine would be rebuilt too.
-
-    Seen when it shared one: a case another file left mid-step is reported "diperbarui" by
-    every later ``cases rebuild`` (``plan`` and ``catch_up`` disagree); see the closing note.
     """
     from tests.redmine_server import start_redmine_server
 
@@ -222,3 +219,30 @@ def cases_known(services: Services) -> set[str]:
 
     with services.engine.connect() as conn:
         return set(conn.execute(select(case_rows.c.case_key)).scalars())
+
+
+def test_a_second_rebuild_finds_nothing_after_a_stray_close_of_a_later_step(
+        services: Services, redmine: Any, tmp_path: Path) -> None:
+    """A person closed a later step's subtask while the service was away: ``cases rebuild``
+    leaves that close to ``sync_issue`` and says so once, not "diperbarui" on every run
+    (``plan`` and ``catch_up`` ask the same question)."""
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    from tests.conftest import INTAKE_TOKEN
+
+    driver = _driver(services, redmine)
+    driver.open()
+    driver.walk([2, 3, 4])
+    driver.act(9, "dev1")  # out of order, and no sync: Redmine shows step 9 closed
+    config = tmp_path / "config.toml"
+    env = {"SOP_TEST_REDMINE_KEY": redmine.admin_key, "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN}
+    run = lambda *a: CliRunner().invoke(  # noqa: E731
+        main, ["cases", "rebuild", *a, "--config", str(config)], env=env)
+
+    first = run("--yes")  # restores whatever other tests left in this Redmine
+    assert first.exit_code == 0, first.output
+    assert f"diperbarui dari Redmine: {driver.key}" not in first.output
+    again = run()
+    assert again.exit_code == 0 and "tidak ada yang dibangun ulang" in again.output, again.output
+    assert driver.case().current_step == 5  # the stray close is sync_issue's to refuse

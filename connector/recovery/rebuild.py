@@ -19,6 +19,7 @@ from connector.intake.open_case import ACTOR
 from connector.recovery.history import Entry, read_history
 from connector.recovery.replay import pending_closes, replay
 from connector.services import Services
+from connector.sop.model import Automation
 from connector.store import audit, cases
 from connector.store.audit import Delivery
 from connector.store.coalesce import enqueue_once_per_subject
@@ -33,7 +34,6 @@ from connector.workflow.paths import main_path
 from connector.workflow.state import COMPLETED, case_view
 
 log = logging.getLogger(__name__)
-PROVISION_STEP = 8  # the code host's repository and wiki are made at step 8
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,9 @@ def plan(services: Services) -> Plan:
         known = cases.find_case_by_key(services.engine, issue.key)
         if known is None:
             missing.append(issue)
-        elif known.status is CaseStatus.OPEN and _is_behind(services, known):
+        elif known.status is CaseStatus.OPEN and _is_behind(services, known) \
+                and _replay_due(known, _pending(services, known),
+                                leave_last=not _closed(services, issue.status)):
             behind.append(known)
     return Plan(tuple(missing), tuple(behind))
 
@@ -105,11 +107,11 @@ def catch_up(services: Services, case: cases.Case) -> bool:
     parent = services.tracker.snapshot(case.redmine_issue_id)
     with services.engine.connect() as conn:
         closes = pending_closes(services, conn, history)
-    if len(closes) <= 1 and all(e.step == case.current_step for e in closes):
-        return False  # the active step's close alone (a killed worker): sync_issue
+    leave_last = not _closed(services, parent.issue.status)
+    if not _replay_due(case, closes, leave_last=leave_last):
+        return False  # only the close left to sync_issue: nothing to replay
     with services.engine.begin() as conn:
-        left = replay(services, conn, case.id, history, subtasks,
-                      leave_last=not _closed(services, parent.issue.status))
+        left = replay(services, conn, case.id, history, subtasks, leave_last=leave_last)
         _queue_sync(services, conn, left)
     _relink_code_host(services, case.id)
     log.info("case %s brought up to date from Redmine", case.case_key)
@@ -122,15 +124,39 @@ def _relink_code_host(services: Services, case_id: int) -> None:
     if services.codehost is None or case is None or project_of_case(services.engine, case_id):
         return
     with services.engine.connect() as conn:
-        provisioned = any(e.action == COMPLETED and e.step_from == PROVISION_STEP
+        step = services.sop.step_with(Automation.PROVISION_REPOSITORY)
+        provisioned = any(e.action == COMPLETED and e.step_from == step
                           for e in audit.list_audit(conn, case_id))
         view = case_view(conn, case, services.calendar)
     if provisioned:
         automation.provision(services, case, view)
 
 
+def _pending(services: Services, case: cases.Case) -> list[Entry]:
+    """The closes Redmine shows for the case that the store has not processed."""
+    assert case.redmine_issue_id is not None
+    history, _snaps = read_history(services, case.redmine_issue_id)
+    with services.engine.connect() as conn:
+        return pending_closes(services, conn, history)
+
+
+def _replay_due(case: cases.Case, closes: list[Entry], *, leave_last: bool) -> bool:
+    """Whether ``catch_up`` replays anything: a pending close beyond the one it leaves to
+    ``sync_issue`` (the last, while the case is open in Redmine), or the active step's own.
+
+    ``plan`` asks the same question, so a case it lists is one ``catch_up`` brings up to date
+    and a second rebuild finds nothing to do: a lone close of another step than the active
+    one (a person closed a later subtask while the service was away) is ``sync_issue``'s to
+    judge, not a case to report "diperbarui" on every run.
+    """
+    if len(closes) <= 1 and all(e.step == case.current_step for e in closes):
+        return False  # the active step's close alone (a killed worker): sync_issue
+    return len(closes) > 1 or not leave_last
+
+
 def _is_behind(services: Services, case: cases.Case) -> bool:
-    """Redmine shows a step closed that the store does not hold as done (one request)."""
+    """Redmine shows a step closed that the store does not hold as done (one request): the
+    cheap first look, before the case's history is read."""
     assert case.redmine_issue_id is not None
     stored = {s.step: s.state for s in cases.list_case_steps(services.engine, case.id)}
     for issue in services.tracker.steps_of(case.redmine_issue_id).values():
