@@ -42,6 +42,7 @@ class RedmineServer:
     port: int
     state_dir: Path
     log: Path
+    root: Path = Path("/usr/share/redmine")  # a private copy when started with the plugin
     user_keys: dict[str, str] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
 
@@ -76,14 +77,21 @@ class RedmineServer:
         self.url, self.admin_key = env["REDMINE_URL"], env["REDMINE_API_KEY"]
         self.pid, self.port = int(env["REDMINE_PID"]), int(env["REDMINE_PORT"])
         self.state_dir, self.log = Path(env["REDMINE_STATE"]), Path(env["REDMINE_LOG"])
+        self.root = Path(env.get("REDMINE_ROOT", "/usr/share/redmine"))
         self.user_keys = _by_login(env, "REDMINE_KEY_")
         self.passwords = _by_login(env, "REDMINE_PASSWORD_")
 
 
-def start_redmine_server(state_dir: Path | None = None, *, bare: bool = False) -> RedmineServer:
-    """Start a fresh Redmine; ``bare`` stops before the set-up script is applied."""
+def start_redmine_server(state_dir: Path | None = None, *, bare: bool = False,
+                         plugin: bool = False) -> RedmineServer:
+    """Start a fresh Redmine; ``bare`` stops before the set-up script is applied.
+
+    ``plugin`` runs it from a private Redmine root with the sop_connector plugin installed
+    by ``sop-connector redmine-plugin install`` (the system root is never touched).
+    """
     state = state_dir or Path(tempfile.mkdtemp(prefix="sop-redmine-"))
-    args = ["start", *(["--bare"] if bare else []), str(state)]
+    flags = [*(["--bare"] if bare else []), *(["--plugin"] if plugin else [])]
+    args = ["start", *flags, str(state)]
     server = RedmineServer("", "", 0, 0, state, state)
     server._update(_parse(_script(*args)))
     return server

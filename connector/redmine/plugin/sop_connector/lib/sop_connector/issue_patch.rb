@@ -1,0 +1,23 @@
+# frozen_string_literal: true
+
+module SopConnector
+  # Issue callbacks: a hint after the save's transaction has committed, for every path that
+  # saves an issue (web form, REST, bulk edit, context menu, e-mail, import).
+  module IssuePatch
+    def self.included(base)
+      base.after_create_commit :sop_connector_hint_created
+      base.after_update_commit :sop_connector_hint_updated
+    end
+
+    private
+
+    def sop_connector_hint_created
+      Hints.issue_saved(self, 'issue.created', nil)
+    end
+
+    def sop_connector_hint_updated
+      journal = current_journal
+      Hints.issue_saved(self, 'issue.updated', journal&.persisted? ? journal : nil)
+    end
+  end
+end
