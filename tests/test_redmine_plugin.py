@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +64,6 @@ def test_the_shipped_plugin_has_one_constant_per_file_for_zeitwerk() -> None:
         assert f"module {name}\n" in text or f"class {name}" in text, path
     assert (plugin_install.SOURCE / "config" / "locales" / "id.yml").is_file()
     assert (plugin_install.SOURCE / "config" / "locales" / "en.yml").is_file()
-
-
-@pytest.fixture(scope="module")
-def plugin_redmine() -> Iterator[Any]:
-    from tests.redmine_server import cannot_start_reason, start_redmine_server
-
-    reason = cannot_start_reason()
-    if reason:
-        pytest.skip(reason)
-    server = start_redmine_server(plugin=True)
-    yield server
-    server.destroy()
 
 
 @pytest.mark.redmine

@@ -22,7 +22,7 @@ module SopConnector
         'priority' => named(issue.priority),
         'author' => named(issue.author),
         'assigned_to' => named(issue.assigned_to),
-        'parent' => issue.parent_id && { 'id' => issue.parent_id },
+        'parent' => { 'id' => issue.parent_id },
         'subject' => issue.subject,
         'description' => issue.description,
         'start_date' => issue.start_date&.iso8601,
@@ -30,11 +30,14 @@ module SopConnector
         'done_ratio' => issue.done_ratio,
         'is_private' => issue.is_private,
         'estimated_hours' => issue.estimated_hours,
+        'total_estimated_hours' => issue.total_estimated_hours,
+        'spent_hours' => issue.spent_hours.to_f,
+        'total_spent_hours' => issue.total_spent_hours.to_f,
         'custom_fields' => custom_fields(issue),
         'created_on' => time(issue.created_on),
         'updated_on' => time(issue.updated_on),
         'closed_on' => time(issue.closed_on)
-      }
+      }.tap { |h| h.delete('parent') unless issue.parent_id } # as Redmine's API: no parent key
     end
 
     def journal_hash(journal)
@@ -55,7 +58,7 @@ module SopConnector
         field = cfv.custom_field
         entry = { 'id' => field.id, 'name' => field.name }
         entry['multiple'] = true if field.multiple?
-        entry['value'] = cfv.value
+        entry['value'] = field.multiple? ? Array(cfv.value).reject(&:blank?) : cfv.value
         entry
       end
     end
