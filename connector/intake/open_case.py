@@ -25,6 +25,7 @@ from connector.store import audit, cases
 from connector.store.schema import CaseStatus, StepState
 from connector.tracker import IssueDraft, TrackedIssue
 from connector.workflow.paths import main_path
+from connector.workflow.step_rules import rule_fields
 
 FIELD = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS}
 ACTOR = "sop-connector"
@@ -147,7 +148,8 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
         subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",
         description=_render(services, "redmine/step_description.j2", context),
         status=status, parent_id=parent_id, assignee_login=assignee,
-        start_date=start, due_date=due, fields={FIELD["step_number"]: str(step.number)},
+        start_date=start, due_date=due,
+        fields={FIELD["step_number"]: str(step.number), **rule_fields(services, case, step)},
     )
 
 

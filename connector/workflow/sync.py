@@ -47,6 +47,7 @@ from connector.workflow.evidence import last_completion_journal, round_evidence
 from connector.workflow.notes import note_once
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
+from connector.workflow.step_rules import rule_fields
 
 SYNC_ISSUE = "sync_issue"
 
@@ -293,7 +294,8 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
     services.tracker.change_issue(issue.id, IssueChanges(
         status=redmine.active_status, assignee_login=command.assignee,
         start_date=command.start, due_date=command.due,
-        notes=f"Langkah ini aktif. Pelaksana: {step.role.label}."))
+        notes=f"Langkah ini aktif. Pelaksana: {step.role.label}.",
+        fields=rule_fields(services, case, step)))
     fault_point("workflow.after_step_activated")
 
 
