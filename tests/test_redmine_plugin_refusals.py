@@ -150,3 +150,47 @@ def test_the_holder_still_closes_normally(driver: CaseDriver) -> None:
     assert _close_over_rest(driver, 2, "kadis").status_code == 204
     driver.sync(2)
     assert driver.case().current_step == 3
+
+
+SHOT = "11-plugin-menolak-penutupan.png"
+
+
+def test_headless_chromium_sees_the_refusal_in_the_web_form(
+        driver: CaseDriver, tmp_path: Path) -> None:
+    """A real browser session closes step 2 as the wrong role; the form keeps the change.
+
+    ``SOP_SCREENSHOT_DIR=docs/gambar`` keeps the capture for docs/plugin-redmine.md.
+    """
+    import os
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    from cdp_pipe import Browser
+
+    driver.open()
+    redmine, issue_id = driver.server, driver.step_issue(2)
+    assert redmine.run_rails("User.find_by_login('kabid').update!(language: 'id')\n"
+                             ).returncode == 0
+    browser = Browser()
+    try:
+        browser.goto(f"{redmine.url}/login")
+        browser.run(f"document.getElementById('username').value = 'kabid';"
+                    f"document.getElementById('password').value = "
+                    f"'{redmine.passwords['kabid']}';"
+                    "document.getElementById('login-submit').click();", navigates=True)
+        browser.goto(f"{redmine.url}/issues/{issue_id}/edit")
+        closed = driver.status_id("Closed")
+        browser.run(f"document.getElementById('issue_status_id').value = '{closed}';"
+                    "document.getElementById('issue_notes').value = "
+                    "'Sudah saya periksa, saya tutup.';"
+                    "document.getElementById('issue-form').submit();", navigates=True)
+        shown = browser.run("(document.getElementById('errorExplanation') || {}).innerText")
+        target = Path(os.environ.get("SOP_SCREENSHOT_DIR") or tmp_path) / SHOT
+        browser.screenshot(target, max_height=1400)
+    finally:
+        browser.close()
+        redmine.run_rails("User.find_by_login('kabid').update!(language: 'en')\n")
+    assert shown is not None and ("Langkah 2 hanya dapat diselesaikan oleh Kepala Dinas: "
+                                  "kadis. Perubahan oleh kabid ditolak.") in shown
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert driver.remote(2).status.name == "In Progress"
