@@ -3,8 +3,8 @@
 One real Redmine with the plugin (``scripts/redmine-test-server start --plugin``), the service
 in this process (its app on a loopback port and one worker), and for each way of learning of
 a change one case walked to step 9, then ``transitions`` saves around the re-plan loop (9
-closed with its document, 10 closed, 11 rejected: back to 9), each timed from the moment the save is sent until
-the service has moved the case to its next step:
+closed with its document, 10 closed, 11 rejected: back to 9), each timed from the moment
+the save is sent until the service has moved the case to its next step:
 
 - plugin: the plugin's signed hint, posted after Redmine commits (the route of Redmine 7);
 - redmine_webhook format: the plugin switched off, and the unsigned body of the redmine_webhook
