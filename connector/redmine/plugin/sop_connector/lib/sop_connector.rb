@@ -8,5 +8,6 @@ module SopConnector
   def self.install_patches
     Issue.include(IssuePatch) unless Issue.include?(IssuePatch)
     Journal.include(JournalPatch) unless Journal.include?(JournalPatch)
+    Hooks # a view listener registers itself when its class is loaded
   end
 end
