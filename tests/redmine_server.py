@@ -73,6 +73,10 @@ class RedmineServer:
         finally:
             os.unlink(file.name)
 
+    def run_rake(self, task: str, *variables: str) -> subprocess.CompletedProcess[str]:
+        """Run ``bin/rake TASK VAR=VALUE...`` on this instance; never raises on failure."""
+        return _run("rake", str(self.state_dir), task, *variables)
+
     def _update(self, env: dict[str, str]) -> None:
         self.url, self.admin_key = env["REDMINE_URL"], env["REDMINE_API_KEY"]
         self.pid, self.port = int(env["REDMINE_PID"]), int(env["REDMINE_PORT"])

@@ -103,3 +103,32 @@ def test_the_settings_page_speaks_indonesian(plugin_redmine: Any) -> None:
         f"{plugin_redmine.url}/settings/plugin/sop_connector", timeout=30)
     assert page.status_code == 200
     assert "Alamat layanan" in page.text and "Rahasia webhook" in page.text
+
+
+@pytest.mark.redmine
+def test_the_setup_is_a_plugin_rake_task_too_and_idempotent(tmp_path: Path) -> None:
+    import re
+
+    from tests.redmine_server import start_redmine_server
+
+    bare = start_redmine_server(bare=True, plugin=True)
+    try:
+        script = tmp_path / "setup.rb"
+        env = {"SOP_TEST_REDMINE_KEY": "unused", "SOP_TEST_INTAKE_TOKEN": "unused"}
+        from tests.conftest import write_config
+
+        config = write_config(tmp_path, redmine_url=bare.url)
+        printed = CliRunner().invoke(main, ["redmine-setup", "--config", str(config)], env=env)
+        assert printed.exit_code == 0, printed.output
+        script.write_text(printed.output)
+        runs = [bare.run_rake("redmine:plugins:sop_connector:setup", f"SCRIPT={script}")
+                for _ in range(2)]
+    finally:
+        bare.destroy()
+    changed = []
+    for done in runs:
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = re.search(r"SETUP changed=(\d+)", done.stdout)
+        assert found, done.stdout[-2000:]
+        changed.append(int(found[1]))
+    assert changed[0] > 0 and changed[1] == 0
