@@ -2,7 +2,8 @@
 
 ``benchmarks/run [--quick] [--only NAME ...] [--json FILE] [--markdown]``; NAME is one of
 ``intake`` (acknowledgement and memory of ``serve``), ``redmine-case``, ``whole-case``,
-``check-deadlines``, ``documents``, ``queue``. ``--quick`` uses small counts (a CI smoke run).
+``check-deadlines``, ``documents``, ``queue``, ``plugin-hints`` (close-to-next-step latency with
+the Redmine plugin, on a Redmine of its own). ``--quick`` uses small counts (a CI smoke run).
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ class Sizes:
     cases: int  # letters opened in Redmine
     open_cases: int  # check-deadlines
     renders: int  # documents
+    transitions: int = 50  # plugin-hints, per way of learning of a change
+    poll_seconds: float = 5  # plugin-hints, the poll-only baseline's interval
 
 
 FULL = Sizes(seconds=10, cases=6, open_cases=10_000, renders=10)
-QUICK = Sizes(seconds=1, cases=2, open_cases=1_000, renders=1)
+QUICK = Sizes(seconds=1, cases=2, open_cases=1_000, renders=1, transitions=4, poll_seconds=2)
 
 
 def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
@@ -46,6 +49,7 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
         documents,
         intake,
         job_queue,
+        plugin_hints,
         redmine_case,
         whole_case,
     )
@@ -57,6 +61,8 @@ def _benchmarks(sizes: Sizes) -> dict[str, Callable[[Path, Any], list[Figure]]]:
         "check-deadlines": lambda d, _r: check_deadlines.run(d, sizes.open_cases),
         "documents": lambda d, _r: documents.run(d, renders=sizes.renders),
         "queue": lambda d, _r: job_queue.run(d),
+        "plugin-hints": lambda d, _r: plugin_hints.run(
+            d, transitions=sizes.transitions, poll_seconds=sizes.poll_seconds),
     }
 
 
@@ -65,9 +71,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small counts (CI smoke run)")
     parser.add_argument("--only", action="append", metavar="NAME",
                         choices=["intake", "redmine-case", "whole-case", "check-deadlines",
-                                 "documents", "queue"],
+                                 "documents", "queue", "plugin-hints"],
                         help="run only this benchmark (repeatable): intake (with the memory "
-                        "figures), redmine-case, whole-case, check-deadlines, documents, queue")
+                        "figures), redmine-case, whole-case, check-deadlines, documents, queue, "
+                        "plugin-hints")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     return parser.parse_args(argv)

@@ -29,6 +29,7 @@ class CaseField(StrEnum):
     STEP_NUMBER = "step_number"
     DEV_TEAM = "dev_team"
     REMAINING_HARI_KERJA = "remaining_hari_kerja"
+    STEP_RULES = "step_rules"  # what the Redmine plugin checks at save (workflow.step_rules)
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,19 @@ def redmine() -> Iterator[Any]:
     server.destroy()
 
 
+@pytest.fixture(scope="session")
+def plugin_redmine() -> Iterator[Any]:
+    """A real Redmine run from a private root with the sop_connector plugin installed."""
+    from tests.redmine_server import cannot_start_reason, start_redmine_server
+
+    reason = cannot_start_reason()
+    if reason is not None:
+        pytest.fail(f"the real Redmine is required and cannot start: {reason}")
+    server = start_redmine_server(plugin=True)
+    yield server
+    server.destroy()
+
+
 @pytest.fixture
 def redmine_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redmine: Any) -> Settings:
     """Settings pointing at the real Redmine with its admin key."""

@@ -37,6 +37,7 @@ def expected() -> set[tuple[str, str, str]]:
     case = "letter → case (Redmine)"
     plain = "plain python-redmine loop"
     whole = "whole case → Berita Acara"
+    plugin = "close → next step"
     return rows | {
         ("memory", "serve + worker, idle: RSS", "bare Flask+waitress"),
         ("memory", "serve + worker, 32 senders: peak RSS", "bare Flask+waitress"),
@@ -58,6 +59,8 @@ def expected() -> set[tuple[str, str, str]]:
         ("queue", "poll every 60 s: worst wait of a due job", "one job's run time"),
         ("queue", "poll every 2 s: worst wait of a webhook hint's job", "one job's run time"),
         ("queue", "poll every 60 s: worst wait of a webhook hint's job", "one job's run time"),
+        *((plugin, f"plugin: {q} of 4", base) for q in ("p50", "p99")
+          for base in ("poll-only", "redmine_webhook format")),
     }
 
 

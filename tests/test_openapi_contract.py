@@ -114,6 +114,8 @@ def _signed(case: Any, body: bytes) -> dict[str, str]:
         return {"X-Gitlab-Token": GITLAB_TOKEN}
     if path == "/api/cases":
         return auth(ACCESS_TOKEN)
+    if path == "/api/redmine/issues/{issue_id}/panel":
+        return auth(REDMINE_SECRET)
     return {}
 
 
@@ -188,7 +190,7 @@ def test_anonymous_requests_are_refused_as_described(app: Flask) -> None:
     seen = _exercise(app, authenticated=False)
     for label in ("POST /webhooks/intake", "POST /webhooks/redmine", "POST /webhooks/gitlab",
                   "POST /webhooks/redmine/{secret}", "GET /api/cases",
-                  "GET /api/cases/{case_id}"):
+                  "GET /api/cases/{case_id}", "GET /api/redmine/issues/{issue_id}/panel"):
         assert seen[label] <= {401, 404, 413}, label
     assert seen["GET /dashboard"] == {302}
 

@@ -18,6 +18,7 @@ from webhooks import (
     health,
     intake,
     openapi,
+    plugin_panel,
     redmine_hooks,
 )
 from webhooks.throttle import Throttle
@@ -40,7 +41,8 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     hooks = services.settings.webhooks
     app.extensions["sop_throttle"] = Throttle(hooks.throttle_failures,
                                               hooks.throttle_window_seconds)
-    for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard):
+    for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard,
+                   plugin_panel):
         app.register_blueprint(module.blueprint)
     _register_errors(app)
     return app

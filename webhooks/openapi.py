@@ -70,6 +70,9 @@ CASE_ID = {"name": "case_id", "in": "path", "required": True,
            "description": "Nomor kasus (`case_id` dari jawaban intake)",
            "schema": {"type": "integer", "minimum": 0,
                       "maximum": MAX_CASE_ID}}
+ISSUE_ID = {"name": "issue_id", "in": "path", "required": True,
+            "description": "Nomor masalah Redmine (kasus atau subtugas langkah)",
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CASE_ID}}
 MONTH = {"name": "month", "in": "query", "description": "Bulan `YYYY-MM` (bawaan: bulan ini)",
          "schema": {"type": "string"}}
 FILTERS = [{"name": "opd", "in": "query", "description": "Kode OPD (kosong: semua)",
@@ -193,6 +196,18 @@ PATHS: dict[str, dict[str, Operation]] = {
                       "401": _error("Belum masuk atau token salah", "unauthorized",
                                     "Masuk dulu, atau kirim token akses.", WWW_AUTHENTICATE),
                       "503": R503}}},
+    "/api/redmine/issues/{issue_id}/panel": {"get": {
+        "summary": "Data panel SOP pada halaman masalah Redmine",
+        "description": "Dipanggil plugin Redmine `sop_connector` (batas waktu pendek, jawaban "
+                       "disimpan sebentar): langkah aktif kasus, pemegangnya, batas waktu dan "
+                       "sisa hari kerja, putaran, dokumen yang diharapkan, tautan dasbor; pada "
+                       "subtugas langkah, apa yang terjadi bila langkah itu diselesaikan.",
+        "tags": ["API"], "security": [{"pluginSecret": []}], "parameters": [ISSUE_ID],
+        "responses": {"200": _json(s.PANEL, "Data panel", s.PANEL_EXAMPLE),
+                      "401": R401,
+                      "404": _error("Masalah bukan bagian dari kasus SOP", "not_found",
+                                    "Masalah 42 bukan bagian dari kasus SOP."),
+                      "503": R503}}},
     "/healthz": {"get": {
         "summary": "Kesehatan penyimpanan dan antrean",
         "description": "Untuk pemantauan: jumlah tugas per status dan umur tugas tertunda "
@@ -284,7 +299,8 @@ SPEC: dict[str, Any] = {
                             "Sumbawa (SOP 555/568/DKIST/2021): menerima surat OPD dan "
                             "petunjuk perubahan dari Redmine dan GitLab, serta menampilkan "
                             "kasus."},
-    "components": {"securitySchemes": s.SECURITY_SCHEMES},
+    "components": {"securitySchemes": {**s.SECURITY_SCHEMES,
+                                       "pluginSecret": s.PLUGIN_SECRET_SCHEME}},
     "paths": PATHS,
 }
 

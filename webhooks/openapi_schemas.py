@@ -214,3 +214,35 @@ SIGN_IN_FORM: dict[str, Any] = {
 SIGN_OUT_FORM: dict[str, Any] = {
     "type": "object",
     "properties": {"csrf": {"type": "string", "description": "Token CSRF dari halaman"}}}
+
+# -- the sop_connector Redmine plugin's panel (GET /api/redmine/issues/{issue_id}/panel) ------
+
+PLUGIN_SECRET_SCHEME: dict[str, Any] = {
+    "type": "http", "scheme": "bearer",
+    "description": "Rahasia `[webhooks] redmine_secret`, dikirim plugin Redmine `sop_connector` "
+                   "sebagai `Authorization: Bearer <rahasia>`."}
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+PANEL: dict[str, Any] = {
+    "type": "object", "required": ["case", "current", "loops", "step"],
+    "properties": {
+        "case": {"type": "object", "required": ["id", "case_key", "status", "dashboard_url"]},
+        "current": {"type": ["object", "null"], "properties": {
+            "step": {"type": "integer"}, "title": {"type": "string"},
+            "role": {"type": "string"}, "holders": {"type": "array", "items": {"type": "string"}},
+            "due_on": _NULLABLE_TEXT, "hari_kerja_left": {"type": ["integer", "null"]},
+            "documents": {"type": "array", "items": {"type": "string"}}}},
+        "loops": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "step": {"type": ["object", "null"], "properties": {
+            "step": {"type": "integer"}, "title": {"type": "string"}, "state": _NULLABLE_TEXT,
+            "on_complete": {"type": "string"}}}}}
+PANEL_EXAMPLE = {
+    "case": {"id": 7, "case_key": "DINKES:027/145/DINKES/2026", "nama_aplikasi": "SI Puskesmas",
+             "opd": "DINKES", "status": "open",
+             "dashboard_url": "https://sop.example.go.id/dashboard/cases/7"},
+    "current": {"step": 5, "title": "Kepala Seksi Aplikasi menyiapkan nota dinas",
+                "role": "Kepala Seksi Aplikasi", "holders": ["kasi"], "due_on": "2026-03-18",
+                "hari_kerja_left": 2, "documents": ["Nota Dinas"]},
+    "loops": {"11": 1},
+    "step": {"step": 5, "title": "Kepala Seksi Aplikasi menyiapkan nota dinas",
+             "state": "active",
+             "on_complete": "langkah 6 (Keputusan), untuk Kepala Bidang TI: kabid"}}

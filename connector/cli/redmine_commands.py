@@ -99,15 +99,22 @@ def register(main: click.Group) -> None:
         assert settings.redmine.api_key is not None
         problems = check_redmine(settings.redmine.url, settings.redmine.api_key.reveal(),
                                  schema_for(settings), all_logins(settings))
+        from connector.redmine.plugin_check import check_plugin
+
+        plugin = check_plugin(settings.redmine.url, settings.redmine.api_key.reveal(),
+                              project=settings.redmine.project)
+        problems += plugin.problems
         problems += _gitlab_problems(settings)
         from connector.cli.codehost_commands import describe_codehost, local_git_problems
 
         problems += local_git_problems(settings)
         if not problems:
             click.echo(f"ok: Redmine {settings.redmine.url} is ready for sop-connector")
+            click.echo(plugin.line)
             click.echo(describe_codehost(settings))
             return
         for problem in problems:
             click.echo(f"MASALAH: {problem.what}\n  perbaikan: {problem.fix}")
+        click.echo(plugin.line)
         click.echo(describe_codehost(settings))
         raise SystemExit(1)

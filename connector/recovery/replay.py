@@ -24,8 +24,8 @@ from connector.store import audit, cases
 from connector.store.schema import CaseStatus
 from connector.workflow import record
 from connector.workflow.engine import decide
+from connector.workflow.policy import policy_for
 from connector.workflow.state import case_view, is_processed, journal_key
-from connector.workflow.sync import policy_for
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,7 @@ class LocalRedmine:
     pid: int = 0
     port: int = 0
     log: Path | None = None
+    root: Path = Path("/usr/share/redmine")  # a private copy when started with the plugin
     user_keys: dict[str, str] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)
 
@@ -67,10 +68,15 @@ class LocalRedmine:
         finally:
             os.unlink(file.name)
 
+    def run_rake(self, task: str, *variables: str) -> subprocess.CompletedProcess[str]:
+        """Run ``bin/rake TASK VAR=VALUE...`` on this instance; never raises on failure."""
+        return _run("rake", str(self.state_dir), task, *variables)
+
     def _update(self, env: dict[str, str]) -> None:
         self.url, self.admin_key = env["REDMINE_URL"], env["REDMINE_API_KEY"]
         self.pid, self.port = int(env["REDMINE_PID"]), int(env["REDMINE_PORT"])
         self.state_dir, self.log = Path(env["REDMINE_STATE"]), Path(env["REDMINE_LOG"])
+        self.root = Path(env.get("REDMINE_ROOT", "/usr/share/redmine"))
         self.user_keys = _by_login(env, "REDMINE_KEY_")
         self.passwords = _by_login(env, "REDMINE_PASSWORD_")
 
@@ -86,15 +92,19 @@ def cannot_start_reason() -> str | None:
     return None
 
 
-def start_local_redmine(state_dir: Path | None = None, *, bare: bool = False) -> LocalRedmine:
+def start_local_redmine(state_dir: Path | None = None, *, bare: bool = False,
+                        plugin: bool = False) -> LocalRedmine:
     """Start a fresh Redmine, its state in ``state_dir`` (a new temporary directory if None);
-    ``bare`` stops before the SOP set-up script is applied."""
+    ``bare`` stops before the SOP set-up script is applied; ``plugin`` runs it from a private
+    Redmine root with the sop_connector plugin installed by ``sop-connector redmine-plugin
+    install`` (the system root is never touched)."""
     reason = cannot_start_reason()
     if reason is not None:
         raise RedmineStartError(reason)
     state = state_dir or Path(tempfile.mkdtemp(prefix="sop-redmine-"))
     server = LocalRedmine("", "", state)
-    server._update(parse_env(_script("start", *(["--bare"] if bare else []), str(state))))
+    flags = [*(["--bare"] if bare else []), *(["--plugin"] if plugin else [])]
+    server._update(parse_env(_script("start", *flags, str(state))))
     return server
 
 

@@ -83,6 +83,9 @@ DEFAULT_CUSTOM_FIELDS = (
     # Recorded by the Kasi at step 4.
     CustomFieldSpec("dev_team", "Tim Pengembang", "user", multiple=True),
     CustomFieldSpec("remaining_hari_kerja", "Sisa Hari Kerja", "int"),
+    # Written by the service on each step subtask, read by the sop_connector Redmine plugin
+    # to refuse a wrong closure in the form (connector.workflow.step_rules).
+    CustomFieldSpec("step_rules", "Aturan Langkah", "text"),
 )
 
 

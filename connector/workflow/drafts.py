@@ -13,6 +13,7 @@ from connector.services import Services
 from connector.sop.model import Step
 from connector.store import cases
 from connector.tracker import CaseField, IssueDraft
+from connector.workflow.step_rules import rule_fields
 
 
 def step_key(case_key: str, number: int) -> str:
@@ -31,7 +32,8 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
         description=redmine_env(services.settings.redmine.text_formatting).get_template(
             "redmine/step_description.j2").render(**context),
         status=status, parent_id=parent_id, assignee_login=assignee,
-        start_date=start, due_date=due, fields={CaseField.STEP_NUMBER: str(step.number)},
+        start_date=start, due_date=due,
+        fields={CaseField.STEP_NUMBER: str(step.number), **rule_fields(services, case, step)},
     )
 
 

@@ -19,7 +19,7 @@ from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
 from connector.rendering import redmine_env
 from connector.services import Services
-from connector.sop.model import Automation, Gate
+from connector.sop.model import Gate
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
@@ -35,7 +35,6 @@ from connector.workflow.engine import (
     CountLoop,
     Decision,
     DrawUpDocuments,
-    Policy,
     ProvisionRepository,
     RecordTeam,
     RefuseCompletion,
@@ -45,29 +44,15 @@ from connector.workflow.engine import (
 )
 from connector.workflow.evidence import last_completion_journal, round_evidence
 from connector.workflow.notes import note_once
+from connector.workflow.policy import policy_for
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
+from connector.workflow.step_rules import rule_fields
 
 REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery reads it back
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
 
 
-def policy_for(services: Services) -> Policy:
-    """The engine's rules from the configuration."""
-    settings = services.settings
-    redmine = settings.redmine
-    return Policy(
-        done_statuses=frozenset(redmine.done_statuses),
-        reject_statuses=frozenset(redmine.reject_statuses),
-        active_status=redmine.active_status, new_status=redmine.new_status,
-        roles=dict(settings.roles),
-        opd_teams={code: a.tim_teknis for code, a in settings.opd.agencies.items()
-                   if a.tim_teknis} or {},
-        overrides=frozenset(settings.role_overrides),
-        continue_cumulative=settings.sla.development_clock == "continue",
-        automations=frozenset(
-            ({Automation.PROVISION_REPOSITORY} if services.codehost else set())
-            | ({Automation.BERITA_ACARA} if settings.documents else set())))
 
 
 def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | None = None,
@@ -329,7 +314,8 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
     services.tracker.change_issue(issue.id, IssueChanges(
         status=redmine.active_status, assignee_login=command.assignee,
         start_date=command.start, due_date=command.due,
-        notes=f"Langkah ini aktif. Pelaksana: {step.role.label}."))
+        notes=f"Langkah ini aktif. Pelaksana: {step.role.label}.",
+        fields=rule_fields(services, case, step)))
     fault_point("workflow.after_step_activated")
 
 

@@ -1,0 +1,98 @@
+# frozen_string_literal: true
+
+module SopConnector
+  # Refuses a closing status change that breaks what the service wrote on the step subtask.
+  #
+  # The service writes the "Aturan Langkah" field (one "key: value" a line: langkah, peran,
+  # boleh, dokumen, tim_pengembang). Only the stored value counts, never one sent with the
+  # same save, and only an administrator (the service's account) may change it. Closings by
+  # an administrator are not checked: the service's own account cancels and closes steps
+  # (its engine still checks every closing, as on a Redmine without this plugin).
+  class ClosingRule
+    RULES_FIELD = 'Aturan Langkah'
+    TEAM_FIELD = 'Tim Pengembang'
+
+    def self.errors_for(issue, user)
+      field = IssueCustomField.find_by(name: RULES_FIELD)
+      field ? new(issue, user, field).errors : []
+    end
+
+    def initialize(issue, user, field)
+      @issue = issue
+      @user = user
+      @field = field
+    end
+
+    def errors
+      return [message(:rules_locked)] if rules_changed? && !@user.admin?
+      return [] if !closing? || @user.admin?
+
+      rules = parse(stored_rules)
+      return [] if rules.empty?
+
+      [role_error(rules), document_error(rules), team_error(rules)].compact
+    end
+
+    private
+
+    def closing?
+      @issue.status_id_changed? && @issue.status&.is_closed?
+    end
+
+    def stored_rules
+      return '' if @issue.new_record?
+
+      CustomValue.where(customized_type: 'Issue', customized_id: @issue.id,
+                        custom_field_id: @field.id).pick(:value).to_s
+    end
+
+    def rules_changed?
+      submitted = @issue.custom_field_value(@field)
+      return false if submitted.nil? || @issue.new_record?
+
+      normalize(submitted) != normalize(stored_rules)
+    end
+
+    def role_error(rules)
+      allowed = rules.fetch('boleh', '').split(/[\s,]+/).reject(&:empty?)
+      return nil if allowed.include?(@user.login)
+
+      message(:wrong_role, step: rules['langkah'], role: rules['peran'],
+                           who: allowed.empty? ? '-' : allowed.join(', '),
+                           login: @user.logged? ? @user.login : @user.name)
+    end
+
+    def document_error(rules)
+      return nil unless rules.key?('dokumen')
+      return nil if @issue.attachments.any? || @issue.saved_attachments.any?
+
+      message(:missing_document, documents: rules['dokumen'])
+    end
+
+    def team_error(rules)
+      return nil unless rules.key?('tim_pengembang')
+
+      team = IssueCustomField.find_by(name: TEAM_FIELD)
+      chosen = team && Array(@issue.custom_field_value(team)).reject(&:blank?)
+      return nil if chosen.present?
+
+      message(:missing_team)
+    end
+
+    def parse(text)
+      text.each_line.with_object({}) do |line, rules|
+        key, sep, value = line.partition(':')
+        rules[key.strip] = value.strip unless sep.empty? || key.strip.empty?
+      end
+    end
+
+    def normalize(value)
+      value.to_s.gsub("\r\n", "\n").strip
+    end
+
+    # Indonesian whatever the user's language: the SOP and its people speak it.
+    def message(key, **values)
+      ::I18n.t("sop_connector_refusal_#{key}", locale: :id, **values)
+    end
+  end
+end

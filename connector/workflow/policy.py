@@ -1,0 +1,25 @@
+"""The engine's rules (``engine.Policy``) from the configuration."""
+
+from __future__ import annotations
+
+from connector.services import Services
+from connector.sop.model import Automation
+from connector.workflow.engine import Policy
+
+
+def policy_for(services: Services) -> Policy:
+    """The engine's rules from the configuration."""
+    settings = services.settings
+    redmine = settings.redmine
+    return Policy(
+        done_statuses=frozenset(redmine.done_statuses),
+        reject_statuses=frozenset(redmine.reject_statuses),
+        active_status=redmine.active_status, new_status=redmine.new_status,
+        roles=dict(settings.roles),
+        opd_teams={code: a.tim_teknis for code, a in settings.opd.agencies.items()
+                   if a.tim_teknis} or {},
+        overrides=frozenset(settings.role_overrides),
+        continue_cumulative=settings.sla.development_clock == "continue",
+        automations=frozenset(
+            ({Automation.PROVISION_REPOSITORY} if services.codehost else set())
+            | ({Automation.BERITA_ACARA} if settings.documents else set())))
