@@ -4,7 +4,8 @@ One real Redmine with the plugin (``scripts/redmine-test-server start --plugin``
 in this process (its app on a loopback port and one worker), and for each way of learning of
 a change one case walked to step 9, then ``transitions`` saves around the re-plan loop (9
 closed with its document, 10 closed, 11 rejected: back to 9), each timed from the moment
-the save is sent until the service has moved the case to its next step:
+the save is sent until the service has moved the case to its next step. The three modes take
+turns, one transition each, on one service (so a machine that gets busier slows them alike):
 
 - plugin: the plugin's signed hint, posted after Redmine commits (the route of Redmine 7);
 - redmine_webhook format: the plugin switched off, and the unsigned body of the redmine_webhook
@@ -53,8 +54,7 @@ def run(workdir: Path, *, transitions: int, poll_seconds: float) -> list[Figure]
         raise RuntimeError(f"the plugin benchmark needs a real Redmine: {reason}")
     redmine = start_redmine_server(plugin=True)
     try:
-        latencies = {mode: _mode(workdir / str(n), redmine, mode, transitions, poll_seconds)
-                     for n, mode in enumerate((PLUGIN, WEBHOOK, POLL))}
+        latencies = _interleaved(workdir, redmine, transitions, poll_seconds)
     finally:
         redmine.destroy()
     ours = latencies[PLUGIN]
@@ -68,38 +68,72 @@ def run(workdir: Path, *, transitions: int, poll_seconds: float) -> list[Figure]
     return figures
 
 
-def _mode(workdir: Path, redmine: Any, mode: str, transitions: int,
-          poll_seconds: float) -> list[float]:
-    workdir.mkdir(parents=True)
+MODES = (PLUGIN, WEBHOOK, POLL)
+
+
+def _interleaved(workdir: Path, redmine: Any, transitions: int,
+                 poll_seconds: float) -> dict[str, list[float]]:
+    """One case per mode, one service; the modes take turns, so a busy machine slows all."""
     os.environ.update(SOP_TEST_REDMINE_KEY=redmine.admin_key,
                       SOP_TEST_INTAKE_TOKEN=INTAKE_TOKEN, SOP_TEST_PLUGIN_SECRET=SECRET)
     services = bootstrap(load_settings(plugin_config(workdir, redmine)))
     from webhooks import create_app
 
-    driver = CaseDriver(services, redmine, create_app(services).test_client())
-    configure_plugin(redmine, service_url="", secret="")  # quiet while the case is prepared
+    client = create_app(services).test_client()
+    drivers = {mode: CaseDriver(services, redmine, client) for mode in MODES}
+    configure_plugin(redmine, service_url="", secret="")  # quiet while the cases are prepared
+    latencies: dict[str, list[float]] = {mode: [] for mode in MODES}
     try:
-        driver.open()
-        driver.walk([2, 3, 4, 5, 6, 8])
+        for driver in drivers.values():
+            driver.open()
+            driver.walk([2, 3, 4, 5, 6, 8])
+        plugin = _PluginSwitch(redmine)
+        polling, stop = threading.Event(), threading.Event()
+        poller = threading.Thread(target=_poll, args=(services, poll_seconds, polling, stop),
+                                  daemon=True)
         with serving(services) as url:
-            if mode == PLUGIN:
-                configure_plugin(redmine, service_url=url, secret=SECRET)
-            stop = threading.Event()
-            poller = threading.Thread(target=_poll, args=(services, poll_seconds, stop),
-                                      daemon=True)
-            if mode == POLL:
-                poll_once(services)  # the cursor starts now: later polls read a short window
-                poller.start()
-            hint = _webhook_hint(driver, url) if mode == WEBHOOK else None
+            poll_once(services)  # the cursor starts now: later polls read a short window
+            poller.start()
+            hint = {WEBHOOK: _webhook_hint(drivers[WEBHOOK], url, list(drivers.values()))}
             try:
-                return [_transition(driver, step, hint) for step in _steps(transitions)]
+                for step in _steps(transitions):
+                    for mode in MODES:
+                        plugin.set(url if mode == PLUGIN else "")
+                        (polling.set if mode == POLL else polling.clear)()
+                        latencies[mode].append(
+                            _transition(drivers[mode], step, hint.get(mode)))
             finally:
                 stop.set()
-                if poller.is_alive():
-                    poller.join(30)
+                poller.join(30)
     finally:
         configure_plugin(redmine, service_url="", secret="")
         services.engine.dispose()
+    return latencies
+
+
+class _PluginSwitch:
+    """Turns the plugin's hints on and off through its settings page (as an admin would)."""
+
+    def __init__(self, redmine: Any) -> None:
+        from tests.redmine_plugin import form_token, signed_in
+
+        self.redmine, self.web = redmine, signed_in(redmine)
+        page = self.web.get(f"{redmine.url}/settings/plugin/sop_connector", timeout=30)
+        self.token, self.current = form_token(page.text), None
+
+    def set(self, service_url: str) -> None:
+        if service_url == self.current:
+            return
+        answer = self.web.post(
+            f"{self.redmine.url}/settings/plugin/sop_connector", allow_redirects=False,
+            timeout=30, data={"authenticity_token": self.token,
+                              "settings[service_url]": service_url,
+                              "settings[secret]": SECRET if service_url else "",
+                              "settings[projects]": "permohonan-aplikasi",
+                              "settings[timeout]": "2"})
+        if answer.status_code != 302:
+            raise RuntimeError(f"the plugin's settings page answered {answer.status_code}")
+        self.current = service_url
 
 
 LOOP = {9: 10, 10: 11, 11: 9}  # 11 "tidak" sends the plan back to 9
@@ -139,7 +173,8 @@ def _trail(driver: CaseDriver) -> list[tuple[str, int | None, Any]]:
                 for e in audit.list_audit(conn, driver.case().id)]
 
 
-def _webhook_hint(driver: CaseDriver, url: str) -> Callable[[int], threading.Thread]:
+def _webhook_hint(driver: CaseDriver, url: str,
+                  every: list[CaseDriver]) -> Callable[[int], threading.Thread]:
     """A sender of redmine_webhook's unsigned body, racing the save it tells of."""
     template = json.loads(PAYLOAD.read_text())
 
@@ -147,7 +182,7 @@ def _webhook_hint(driver: CaseDriver, url: str) -> Callable[[int], threading.Thr
         body = json.loads(json.dumps(template))
         issue_id = driver.step_issue(step)
         body["payload"]["issue"]["id"] = issue_id
-        body["payload"]["journal"]["id"] = _next_journal_id(driver)
+        body["payload"]["journal"]["id"] = _next_journal_id(every)
         thread = threading.Thread(target=requests.post, daemon=True, kwargs={
             "url": f"{url}/webhooks/redmine/{SECRET}", "json": body, "timeout": 10})
         thread.start()
@@ -156,10 +191,11 @@ def _webhook_hint(driver: CaseDriver, url: str) -> Callable[[int], threading.Thr
     return send
 
 
-def _next_journal_id(driver: CaseDriver) -> int:
-    """The id the next journal will get: the benchmark is this Redmine's only writer."""
-    issues = [driver.case().redmine_issue_id, *map(driver.step_issue, LOOP)]
-    api = driver.api("admin")
+def _next_journal_id(every: list[CaseDriver]) -> int:
+    """The id the next journal will get: the benchmark is this Redmine's only writer, and
+    between transitions only the cases' parents and loop steps get journals."""
+    issues = [i for d in every for i in (d.case().redmine_issue_id, *map(d.step_issue, LOOP))]
+    api = every[0].api("admin")
     ids = [j.id for i in issues for j in api.issue.get(i, include=["journals"]).journals]
     return max(ids) + 1
 
@@ -175,6 +211,9 @@ def _settle(driver: CaseDriver) -> None:
         time.sleep(0.05)
 
 
-def _poll(services: Services, seconds: float, stop: threading.Event) -> None:
+def _poll(services: Services, seconds: float, polling: threading.Event,
+          stop: threading.Event) -> None:
+    """Poll every ``seconds`` while ``polling`` is set (only the poll-only mode's turns)."""
     while not stop.wait(seconds):
-        poll_once(services)
+        if polling.is_set():
+            poll_once(services)
