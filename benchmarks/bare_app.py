@@ -21,6 +21,6 @@ def intake() -> object:
 
 
 if __name__ == "__main__":
-    # The same waitress options as connector/cli/service_commands.py ``serve``.
+    # The same waitress options as webhooks/serve.py (``sop-connector serve``).
     serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8, url_scheme="http",
           ident="bare")
