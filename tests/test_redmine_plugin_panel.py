@@ -102,7 +102,13 @@ def test_the_due_date_and_hari_kerja_left_show_on_the_active_step(driver: CaseDr
 
 def test_with_the_service_down_the_panel_says_so_and_the_page_is_fast(
         driver: CaseDriver, plugin_redmine: Any) -> None:
+    """A hung service costs one panel timeout (1 s) once, then nothing: measured against the
+    same kind of page with the service up, in the same run, so a loaded machine slows both."""
     driver.open()
+    with serving(driver.services) as url:
+        configure_plugin(plugin_redmine, service_url=url, secret=SECRET)
+        _page(driver, driver.case().redmine_issue_id)  # warm
+        _, usual = _page(driver, driver.case().redmine_issue_id)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)  # accepts, never answers: a hung service
@@ -112,4 +118,5 @@ def test_with_the_service_down_the_panel_says_so_and_the_page_is_fast(
         again, again_seconds = _page(driver, driver.step_issue(2))
     assert "Layanan sop-connector tidak tersedia saat ini" in page
     assert "Layanan sop-connector tidak tersedia saat ini" in again
-    assert seconds < 2.5 and again_seconds < 1.0  # one short timeout, then remembered
+    assert seconds < usual + 1.5  # one short timeout
+    assert again_seconds < usual + 0.5  # then remembered: no second wait

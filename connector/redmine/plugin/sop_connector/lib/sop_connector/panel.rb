@@ -33,6 +33,7 @@ module SopConnector
       http = Net::HTTP.new(uri.host, uri.port, nil)
       http.use_ssl = uri.scheme == 'https'
       http.open_timeout = http.read_timeout = [Config.timeout, TIMEOUT].min
+      http.max_retries = 0 # Net::HTTP retries a timed-out GET once: one wait, not two
       request = Net::HTTP::Get.new(uri.request_uri)
       request['Authorization'] = "Bearer #{Config.secret}"
       request['Accept'] = 'application/json'
