@@ -8,7 +8,9 @@ own (``connector.redmine.tracker`` sets it); one without it was made by a person
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,3 +92,26 @@ def recording(log: CallLog | None = None) -> Iterator[CallLog]:
 def _bytes(body: Any) -> Any:
     """A streamed body (python-redmine uploads a BytesIO) as its bytes."""
     return body.getvalue() if hasattr(body, "getvalue") else body
+
+
+def route(path: str) -> str:
+    """``/issues/123.json`` as ``/issues/:id.json``: the kind of call, whatever the object."""
+    return re.sub(r"/\d+(?=[/.]|$)", "/:id", path)
+
+
+def breakdown(calls: list[Call]) -> list[tuple[str, int, int]]:
+    """Calls per kind (method and route), most first: (kind, reads, writes)."""
+    counts: Counter[tuple[str, bool]] = Counter(
+        (f"{c.method} {route(c.path)}", c.method in WRITES) for c in calls)
+    kinds = sorted({kind for kind, _ in counts},
+                   key=lambda k: (-(counts[(k, False)] + counts[(k, True)]), k))
+    return [(kind, counts[(kind, False)], counts[(kind, True)]) for kind in kinds]
+
+
+def print_breakdown(title: str, calls: list[Call]) -> None:
+    """Print the calls of one peer per kind, reads and writes apart (for the README)."""
+    rows = breakdown(calls)
+    print(f"# {title}: {len(calls)} calls, "
+          f"{sum(r for _, r, _ in rows)} reads, {sum(w for _, _, w in rows)} writes")
+    for kind, reads, writes in rows:
+        print(f"#   {reads:4d} reads {writes:4d} writes  {kind}")

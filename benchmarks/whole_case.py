@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import responses
 
-from benchmarks.http_calls import CallLog, recording
+from benchmarks.http_calls import CallLog, print_breakdown, recording
 from benchmarks.table import Figure
 from connector.bootstrap import bootstrap
 from connector.codehost.seeds import DOCUMENTS
@@ -92,6 +92,8 @@ def _walk(driver: CaseDriver, fake: FakeGitLab) -> None:
 
 def _figures(log: CallLog, service_seconds: float, redmine: str, gitlab: str) -> list[Figure]:
     ours_redmine, ours_gitlab = log.of(redmine), log.of(gitlab, by_service=None)
+    print_breakdown(f"{NAME}: Redmine calls by the service", ours_redmine)
+    print_breakdown(f"{NAME}: GitLab calls by the service", ours_gitlab)
     waiting = CallLog.seconds(ours_redmine) + CallLog.seconds(ours_gitlab)
     return [
         Figure(NAME, "Redmine calls by the service", len(ours_redmine),

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 from connector.intake.adopt import letter_of, value_of
 from connector.intake.open_case import ACTOR
 from connector.recovery.history import Entry, read_history
-from connector.recovery.replay import pending_closes, replay
+from connector.recovery.replay import mark_attempted, pending_closes, replay
 from connector.services import Services
 from connector.sop.model import Automation
 from connector.store import audit, cases
@@ -105,8 +105,9 @@ def catch_up(services: Services, case: cases.Case) -> bool:
     history, snaps = read_history(services, case.redmine_issue_id)
     subtasks = {p[1]: s.issue.id for s in snaps if (p := parse_step_key(s.issue.key))}
     parent = services.tracker.snapshot(case.redmine_issue_id)
-    with services.engine.connect() as conn:
+    with services.engine.begin() as conn:
         closes = pending_closes(services, conn, history)
+        mark_attempted(conn, closes)
     leave_last = not _closed(services, parent.issue.status)
     if not _replay_due(case, closes, leave_last=leave_last):
         return False  # only the close left to sync_issue: nothing to replay

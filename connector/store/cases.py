@@ -178,6 +178,17 @@ def find_case_by_key(bind: Engine | Connection, case_key: str) -> Case | None:
     return None if row is None else _case(row)
 
 
+def find_step_by_issue(
+    bind: Engine | Connection, redmine_issue_id: int
+) -> tuple[int, int] | None:
+    """The (case id, step) whose subtask is Redmine issue ``redmine_issue_id``, or None."""
+    query = select(case_steps.c.case_id, case_steps.c.step).where(
+        case_steps.c.redmine_issue_id == redmine_issue_id)
+    with reading(bind) as conn:
+        rows = conn.execute(query).all()
+    return (rows[0][0], rows[0][1]) if len(rows) == 1 else None
+
+
 def set_case_redmine(
     conn: Connection, case_id: int, redmine_issue_id: int, *, clock: Clock = utc_now
 ) -> bool:

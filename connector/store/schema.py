@@ -151,6 +151,7 @@ case_steps = Table(
     Column("due_on", Date, nullable=True),
     Column("completed_on", Date, nullable=True),
     PrimaryKeyConstraint("case_id", "step"),
+    Index("ix_case_steps_redmine_issue_id", "redmine_issue_id"),
 )
 
 attachments = Table(

@@ -28,6 +28,16 @@ def mark_processed(conn: Connection, change_key: str) -> None:
     audit.mark_change_processed(conn, change_key)
 
 
+def claim_first_attempt(conn: Connection, change_key: str) -> bool:
+    """True the first time a change is carried out; False when it is being done again.
+
+    A change done again (a job retried after a crash, or a change the store lost and
+    ``cases rebuild`` left to ``sync_issue``) must look in Redmine for what the earlier attempt
+    already wrote; the first attempt knows nothing was written, and saves those reads.
+    """
+    return audit.mark_change_processed(conn, f"attempt:{change_key}")
+
+
 def record(conn: Connection, case: cases.Case, decision: Decision, event: StepClosed,
            journal_id: int, created: dict[int, int],
            names: Mapping[str, str] | None = None) -> None:

@@ -11,7 +11,8 @@ twice. One case advances in one worker at a time (a lease in the store).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -62,10 +63,20 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
     ``awaiting_journal``: a webhook told of this journal; until Redmine shows it, retry soon.
     ``other_issue`` is given any issue that is no step subtask (intake adopts a new letter).
     """
+    known = cases.find_step_by_issue(services.engine, issue_id)
+    if known is not None:  # a subtask the store knows: lock its case first, read it once
+        case = cases.get_case(services.engine, known[0])
+        if case is None or case.status is not CaseStatus.OPEN:
+            return
+        with _case_lock(services, case.id):
+            snap = services.tracker.snapshot(issue_id)
+            _await(snap, awaiting_journal)
+            if parse_step_key(snap.issue.key) == (case.case_key, known[1]):
+                _sync(services, case.id, known[1], snap)
+                return
+        # the subtask's key is not what the store says: take it from Redmine, as below
     snap = services.tracker.snapshot(issue_id)
-    if awaiting_journal is not None and all(j.id != awaiting_journal for j in snap.journals):
-        raise RetryLater(f"journal {awaiting_journal} of issue {issue_id} is not visible yet",
-                         retry_after=HINT_WAIT_SECONDS)
+    _await(snap, awaiting_journal)
     parsed = parse_step_key(snap.issue.key)
     if parsed is None:
         if other_issue is not None:
@@ -74,17 +85,31 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
     case = cases.find_case_by_key(services.engine, parsed[0])
     if case is None or case.status is not CaseStatus.OPEN:
         return
+    with _case_lock(services, case.id):
+        _sync(services, case.id, parsed[1], services.tracker.snapshot(issue_id))  # fresh
+
+
+def _await(snap: IssueSnapshot, awaiting_journal: int | None) -> None:
+    """Retry soon when a webhook told of a journal Redmine does not show yet."""
+    if awaiting_journal is not None and all(j.id != awaiting_journal for j in snap.journals):
+        raise RetryLater(f"journal {awaiting_journal} of issue {snap.issue.id} is not visible "
+                         "yet", retry_after=HINT_WAIT_SECONDS)
+
+
+@contextmanager
+def _case_lock(services: Services, case_id: int) -> Iterator[None]:
+    """Hold the case's lock for the block; another worker holding it means retry soon."""
     owner = locks.lock_owner(f"sync-{uuid.uuid4().hex[:12]}")
-    if not locks.acquire(services.engine, f"case:{case.id}", owner, clock=services.clock):
-        raise RetryLater(f"case {case.id} is being advanced by another worker", retry_after=2)
+    if not locks.acquire(services.engine, f"case:{case_id}", owner, clock=services.clock):
+        raise RetryLater(f"case {case_id} is being advanced by another worker", retry_after=2)
     try:
-        _sync(services, case.id, parsed[1], issue_id)
+        yield
     finally:
-        locks.release(services.engine, f"case:{case.id}", owner)
+        locks.release(services.engine, f"case:{case_id}", owner)
 
 
-def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
-    snap = services.tracker.snapshot(issue_id)  # fresh, now that the case is ours
+def _sync(services: Services, case_id: int, step: int, snap: IssueSnapshot) -> None:
+    """Advance the case from ``snap``, read while holding the case's lock."""
     case = cases.get_case(services.engine, case_id)
     assert case is not None
     with services.engine.connect() as conn:
@@ -98,7 +123,9 @@ def _sync(services: Services, case_id: int, step: int, issue_id: int) -> None:
     if event is not None and journal is not None and case.status is CaseStatus.OPEN:
         event = _with_gate(services, case, event)
         decision = decide(services.sop, view, event, policy_for(services), services.calendar)
-        outcome = _carry_out(services, case, view, decision, event)
+        with services.engine.begin() as conn:
+            first = record.claim_first_attempt(conn, journal_key(journal.id))
+        outcome = _carry_out(services, case, view, decision, event, redo=not first)
     fault_point("workflow.before_local_commit")
     with services.engine.begin() as conn:
         for entry in pending:
@@ -188,8 +215,12 @@ class _Run:
 
 
 def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
-               event: StepClosed) -> _Outcome:
-    """Make Redmine show the decision, skipping what it already shows."""
+               event: StepClosed, *, redo: bool = True) -> _Outcome:
+    """Make Redmine show the decision, skipping what it already shows.
+
+    ``redo``: an earlier attempt may have written part of it (see
+    ``record.claim_first_attempt``); when False, the note is written without looking first.
+    """
     assert case.redmine_issue_id is not None
     steps = {parse_step_key(i.key): i
              for i in services.tracker.steps_of(case.redmine_issue_id).values()}
@@ -198,7 +229,7 @@ def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: D
     for command in decision.commands:
         _HANDLERS[type(command)](run, command)
     if not decision.refused:
-        _note_parent(services, case, decision, event, run.outcome)
+        _note_parent(services, case, decision, event, run.outcome, redo=redo)
     return run.outcome
 
 
@@ -320,7 +351,7 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
 
 
 def _note_parent(services: Services, case: cases.Case, decision: Decision, event: StepClosed,
-                 outcome: _Outcome) -> None:
+                 outcome: _Outcome, *, redo: bool) -> None:
     """One note per transition on the parent, written once even if this job is redone."""
     kinds = {CompleteStep: "complete", RecordTeam: "team", CountLoop: "loop",
              ActivateStep: "activate", CloseCase: "close"}
@@ -338,5 +369,8 @@ def _note_parent(services: Services, case: cases.Case, decision: Decision, event
         items=items, sop=services.sop, on=event.on.isoformat(), project=outcome.project,
         subproject=subproject, documents=outcome.documents, rounds=rounds)
     assert case.redmine_issue_id is not None
-    note_once(services.tracker, case.redmine_issue_id, text)
+    if redo:
+        note_once(services.tracker, case.redmine_issue_id, text)
+    else:
+        services.tracker.change_issue(case.redmine_issue_id, IssueChanges(notes=text.strip()))
 

@@ -1,0 +1,104 @@
+"""Issue 18: a person's close costs one read of their subtask, against the real Redmine.
+
+The store knows which case a subtask belongs to, so the worker takes the case's lock first and
+reads the subtask once (not once to find the case and again under the lock); on a first
+attempt it writes the parent's note without reading the parent first. A job done again (killed
+after writing the note, before its local commit) reads the parent and writes no second note.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import update
+
+from benchmarks.http_calls import recording
+from connector.bootstrap import bootstrap
+from connector.config import Settings
+from connector.services import Services
+from connector.store import jobs
+from connector.store.kinds import SYNC_ISSUE
+from connector.store.schema import jobs as job_rows
+from tests.workflow_driver import CaseDriver
+
+pytestmark = pytest.mark.redmine
+
+
+@pytest.fixture
+def services(redmine_settings: Settings) -> Any:
+    built = bootstrap(redmine_settings)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def driver(services: Services, redmine: Any) -> CaseDriver:
+    from webhooks import create_app
+
+    return CaseDriver(services, redmine, create_app(services).test_client())
+
+
+def _reads(log: Any, redmine: Any, issue_id: int) -> int:
+    host = urlsplit(redmine.url).netloc
+    return sum(1 for c in log.of(host) if c.method == "GET"
+               and c.path == f"/issues/{issue_id}.json")
+
+
+def test_a_close_reads_its_subtask_once_and_not_the_parent(driver: CaseDriver,
+                                                            redmine: Any) -> None:
+    driver.open()
+    driver.services.tracker.service_login()  # learnt once per process, not per job
+    subtask, parent = driver.step_issue(2), driver.case().redmine_issue_id
+    assert parent is not None
+    driver.act(2)
+    with recording() as log:
+        driver.sync(2)
+    assert driver.case().current_step == 3
+    assert _reads(log, redmine, subtask) == 1
+    assert _reads(log, redmine, parent) == 0
+
+
+def test_a_job_done_again_looks_before_it_notes(driver: CaseDriver, redmine: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    driver.open()
+    parent = driver.case().redmine_issue_id
+    assert parent is not None
+    notes_before = _service_notes(driver)
+    driver.act(2)
+
+    def killed(point: str) -> None:
+        if point == "workflow.before_local_commit":
+            raise SystemExit("killed before the local commit")
+
+    from connector.workflow import sync
+
+    monkeypatch.setattr(sync, "fault_point", killed)
+    with driver.services.engine.begin() as conn:
+        jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(2)})
+    with pytest.raises(SystemExit):
+        jobs.drain(driver.services.engine, _handlers(driver), "doomed-worker")
+    assert len(_service_notes(driver)) == len(notes_before) + 1  # the note was written
+    monkeypatch.setattr(sync, "fault_point", lambda point: None)
+    with driver.services.engine.begin() as conn:  # the dead worker's lease runs out
+        conn.execute(update(job_rows).values(lease_until=datetime.now(UTC) - timedelta(1)))
+    with recording() as log:
+        driver.drain()
+    assert driver.case().current_step == 3
+    assert len(_service_notes(driver)) == len(notes_before) + 1  # and not written again
+    assert _reads(log, redmine, parent) >= 1  # the redo looked first
+
+
+def _handlers(driver: CaseDriver) -> Any:
+    from connector.handlers import handlers_for
+
+    return handlers_for(driver.services)
+
+
+def _service_notes(driver: CaseDriver) -> list[str]:
+    """The notes the service (it uses the admin's key here) wrote on the case's issue."""
+    bot = driver.api("admin").user.get("current").id
+    return [j.notes for j in driver.parent().journals
+            if j.user.id == bot and getattr(j, "notes", "")]
