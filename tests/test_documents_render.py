@@ -33,6 +33,7 @@ from connector.documents import (
     Opd,
     Representative,
     RequestLetter,
+    SopReference,
     SuratKepadaOpd,
     Unavailability,
     deliverables_from_links,
@@ -54,6 +55,9 @@ PREVIEW_DIR = Path("/tmp/sop-documents-preview")
 HOSTILE = ('{{ 7*7 }} <script>alert(1)</script> <img src="file:///etc/passwd"> '
            '<img src="http://example.invalid/x.png">')
 REPO = "https://git.sumbawakab.go.id/aplikasi/si-puskesmas"
+SOP_REF = SopReference("555/568/DKIST/2021", "Layanan Permohonan Pembuatan Aplikasi",
+                       ("Undang-undang Nomor 11 Tahun 2008 tentang Infomasi dan Transaksi "
+                        "Elektronik",))
 NOTE = ("Server aplikasi penuh dan belum ada anggaran pengadaan pada tahun anggaran 2026.\n"
         "Tenaga programmer sedang menangani 4 aplikasi lain.")
 
@@ -95,7 +99,7 @@ def berita_acara(s: DocumentSettings, **changes: Any) -> BeritaAcara:
         pihak_pertama=s.kepala_seksi_aplikasi,
         pihak_kedua=Representative("dr. Siti Aminah", "Kepala Seksi Data dan Informasi",
                                    "Dinas Kesehatan Kabupaten Sumbawa", "19820404 200801 2 004"),
-        mengetahui=s.kepala_dinas)
+        mengetahui=s.kepala_dinas, sop=SOP_REF)
     return dataclasses.replace(doc, **changes)
 
 
@@ -114,7 +118,7 @@ def laporan(s: DocumentSettings, t: Unavailability | None = None) -> LaporanKeti
         nomor="000.1.5/003/DKIST/2026", tanggal=date(2026, 11, 26), tempat=s.tempat,
         case_key="DINKES:027/145/DINKES/2026", sop_nomor="555/568/DKIST/2021",
         tanggal_verifikasi=date(2026, 11, 25), temuan=t or temuan(),
-        pelapor=s.kepala_bidang_ti, mengetahui=s.kepala_dinas)
+        pelapor=s.kepala_bidang_ti, mengetahui=s.kepala_dinas, sop=SOP_REF)
 
 
 def surat(s: DocumentSettings, t: Unavailability | None = None, **changes: Any) -> SuratKepadaOpd:
@@ -122,7 +126,7 @@ def surat(s: DocumentSettings, t: Unavailability | None = None, **changes: Any) 
         nomor="000.1.2/012/DKIST/XI/2026", tanggal=date(2026, 11, 26), tempat=s.tempat,
         case_key="DINKES:027/145/DINKES/2026", temuan=t or temuan(),
         penandatangan=s.kepala_dinas, tembusan=s.tembusan,
-        nomor_laporan="000.1.5/003/DKIST/2026")
+        nomor_laporan="000.1.5/003/DKIST/2026", sop=SOP_REF)
     return dataclasses.replace(doc, **changes)
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from connector.cli.context import config_option, optional_settings
+from connector.documents.words import tanggal_panjang
 from connector.sop.diagram import mermaid
 from connector.sop.loader import load_sop
-from connector.sop.model import Sop, Step
+from connector.sop.model import Sop, SopHeader, Step
 
 
 def _sop(config_path: str | None, file: str | None) -> Sop:
@@ -37,6 +39,34 @@ def format_table(sop: Sop) -> str:
     return f"SOP {sop.nomor}: {sop.nama}\n" + "\n".join(lines) + "\n"
 
 
+def _tanggal(value: date | None) -> str:
+    return tanggal_panjang(value) if value is not None else "-"
+
+
+def format_header(sop: Sop) -> str:
+    """The SOP's header (nomor, dates, approver and its lists) as plain text, as written."""
+    h: SopHeader = sop.header
+    lines = [f"Nomor SOP          : {sop.nomor}",
+             f"Nama SOP           : {sop.nama}",
+             f"Instansi           : {sop.instansi}",
+             f"Tanggal Pembuatan  : {_tanggal(h.tanggal_pembuatan)}",
+             f"Tanggal Revisi     : {_tanggal(h.tanggal_revisi)}",
+             f"Tanggal Efektif    : {_tanggal(h.tanggal_efektif)}",
+             f"Disahkan Oleh      : {h.disahkan_oleh or '-'}"]
+    sections = (("Dasar Hukum", h.dasar_hukum),
+                ("Kualifikasi Pelaksana", h.kualifikasi_pelaksana),
+                ("Fungsi Tim Pengembang", h.kualifikasi_fungsi),
+                ("Unsur Tim Pengembang", h.kualifikasi_status),
+                ("Keterkaitan", h.keterkaitan),
+                ("Peralatan/Perlengkapan", h.peralatan),
+                ("Peringatan", h.peringatan),
+                ("Pencatatan dan Pendataan", h.pencatatan))
+    for title, items in sections:
+        lines += ["", f"{title}:"]
+        lines += [f"  {i}. {item}" for i, item in enumerate(items, 1)] or ["  -"]
+    return "\n".join(lines) + "\n"
+
+
 def register(main: click.Group) -> None:
     """Add the ``sop`` group to the main command."""
 
@@ -47,9 +77,14 @@ def register(main: click.Group) -> None:
     @sop.command("show")
     @config_option
     @click.option("--file", type=click.Path(dir_okay=False), help="An SOP file to show.")
-    def show(config_path: str | None, file: str | None) -> None:
-        """Print the steps as a table."""
-        click.echo(format_table(_sop(config_path, file)), nl=False)
+    @click.option("--full", is_flag=True, help="Also print the SOP's header (dasar hukum, "
+                  "kualifikasi pelaksana, peringatan, ...).")
+    def show(config_path: str | None, file: str | None, full: bool) -> None:
+        """Print the steps as a table (with --full, the SOP's header first)."""
+        found = _sop(config_path, file)
+        if full:
+            click.echo(format_header(found))
+        click.echo(format_table(found), nl=False)
 
     @sop.command("diagram")
     @config_option

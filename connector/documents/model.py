@@ -7,7 +7,7 @@ deliverable, a link that is not http(s) or a period that ends before it starts i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -42,6 +42,28 @@ def check_link(link: str | None, what: str) -> None:
     parts = urlsplit(link)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DocumentError(f"{what}: expected an http(s) URL, got {link!r}")
+
+
+@dataclass(frozen=True)
+class SopReference:
+    """The SOP a document is drawn up under: its number (in every document's reference
+    line), its name and its Dasar Hukum (cited by the laporan and the letter)."""
+
+    nomor: str
+    nama: str
+    dasar_hukum: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.nomor.strip():
+            raise DocumentError("a document names the SOP it follows: the SOP's nomor is empty")
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """A member of the development team (step 4) and the functions the Kasi recorded."""
+
+    nama: str
+    fungsi: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,15 @@ class BeritaAcara:
     # git host without a web viewer): a document that closes a case names where the work is.
     repository_lokasi: str | None = None
     wiki_lokasi: str | None = None
+    sop: SopReference = field(kw_only=True)
+    # The team's functions (step 4's "Tim: <fungsi>" fields); a member without a function
+    # (an older case, recorded in "Tim Pengembang" only) is listed by name alone.
+    fungsi_tim: Mapping[str, tuple[str, ...]] = field(default_factory=dict, kw_only=True)
+
+    @property
+    def anggota_tim(self) -> tuple[TeamMember, ...]:
+        """The team by name, each with the functions recorded for them."""
+        return tuple(TeamMember(nama, tuple(self.fungsi_tim.get(nama, ()))) for nama in self.tim)
 
     def __post_init__(self) -> None:
         check_link(self.repository_url, "repository_url")
@@ -213,6 +244,7 @@ class LaporanKetidaktersediaan:
     temuan: Unavailability
     pelapor: Official
     mengetahui: Official
+    sop: SopReference = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -229,6 +261,7 @@ class SuratKepadaOpd:
     nomor_laporan: str | None = None
     sifat: str = "Biasa"
     perihal: str = "Tanggapan atas Permohonan Pembuatan Aplikasi"
+    sop: SopReference = field(kw_only=True)
 
     @property
     def lampiran(self) -> str:

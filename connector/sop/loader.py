@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Mapping
+from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,7 @@ from connector.sop.model import (
     Gate,
     Role,
     Sop,
+    SopHeader,
     Step,
     TimeStandard,
     TimeUnit,
@@ -31,6 +33,11 @@ _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", 
                         *_FOLLOWERS})
 _TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
+_HEADER_TEXTS = ("nomor", "nama", "instansi", "disahkan_oleh")
+_HEADER_DATES = ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif")
+_HEADER_LISTS = ("dasar_hukum", "kualifikasi_pelaksana", "kualifikasi_fungsi",
+                 "kualifikasi_status", "keterkaitan", "peralatan", "peringatan", "pencatatan")
+_HEADER_KEYS = frozenset({*_HEADER_TEXTS, *_HEADER_DATES, *_HEADER_LISTS})
 
 
 def load_default_sop() -> Sop:
@@ -75,6 +82,7 @@ def parse_sop(text: str, *, source: str) -> Sop:
     steps = [s for s in parsed if s]
     if len(numbers) == len(raw_steps):
         problems.extend(_check_graph(steps, numbers))
+    parsed_header = _header(header, problems)
     if problems:
         raise SopError([f"{source}: {p}" for p in problems])
     return Sop(
@@ -82,7 +90,40 @@ def parse_sop(text: str, *, source: str) -> Sop:
         nama=str(header.get("nama", "")),
         instansi=str(header.get("instansi", "")),
         steps=tuple(sorted(steps, key=lambda s: s.number)),
+        header=parsed_header,
     )
+
+
+def _header(raw: Mapping[str, Any], problems: list[str]) -> SopHeader:
+    """The [sop] table: identity, dates, approver and the header's lists, all checked.
+
+    An unknown key is refused rather than dropped, so a header item typed wrong (or one
+    this version does not know) never silently disappears from the documents.
+    """
+    _unknown_keys(raw, _HEADER_KEYS, "[sop]", "", problems)
+    for key in _HEADER_TEXTS:
+        if key in raw and not isinstance(raw[key], str):
+            problems.append(f"[sop]: '{key}' must be a string")
+    dates: dict[str, date | None] = {}
+    for key in _HEADER_DATES:
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            problems.append(f"[sop]: '{key}' must be a date such as 2021-12-02, got {value!r}")
+            value = None
+        dates[key] = value
+    lists = {key: _texts(raw, key, "[sop]", problems) for key in _HEADER_LISTS}
+    for key, items in lists.items():
+        if any(not item for item in items):
+            problems.append(f"[sop]: '{key}' has an empty entry")
+    return SopHeader(
+        tanggal_pembuatan=dates["tanggal_pembuatan"], tanggal_revisi=dates["tanggal_revisi"],
+        tanggal_efektif=dates["tanggal_efektif"],
+        disahkan_oleh=str(raw.get("disahkan_oleh", "")).strip(),
+        dasar_hukum=lists["dasar_hukum"], kualifikasi_pelaksana=lists["kualifikasi_pelaksana"],
+        kualifikasi_fungsi=lists["kualifikasi_fungsi"],
+        kualifikasi_status=lists["kualifikasi_status"], keterkaitan=lists["keterkaitan"],
+        peralatan=lists["peralatan"], peringatan=lists["peringatan"],
+        pencatatan=lists["pencatatan"])
 
 
 def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -> Step | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -122,13 +123,39 @@ class Step:
 
 
 @dataclass(frozen=True)
+class SopHeader:
+    """The SOP's header (the part above the table), as the SOP writes it.
+
+    The seed's cells: Tanggal Pembuatan/Revisi/Efektif, Di Sahkan Oleh, Dasar Hukum,
+    Kualifikasi Pelaksana, Keterkaitan, Peralatan/Perlengkapan, Peringatan, Pencatatan dan
+    Pendataan. ``kualifikasi_fungsi`` are the functions a development team member has (step
+    4 records them: IT Project Manager, Programmer, ...); ``kualifikasi_status`` the kinds of
+    staff the team is made of (ASN, Pegawai Tidak Tetap, Tenaga Konsultan).
+    """
+
+    tanggal_pembuatan: date | None = None
+    tanggal_revisi: date | None = None
+    tanggal_efektif: date | None = None
+    disahkan_oleh: str = ""
+    dasar_hukum: tuple[str, ...] = ()
+    kualifikasi_pelaksana: tuple[str, ...] = ()
+    kualifikasi_fungsi: tuple[str, ...] = ()
+    kualifikasi_status: tuple[str, ...] = ()
+    keterkaitan: tuple[str, ...] = ()
+    peralatan: tuple[str, ...] = ()
+    peringatan: tuple[str, ...] = ()
+    pencatatan: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Sop:
-    """A whole procedure: its identity and its steps in number order."""
+    """A whole procedure: its identity, its header and its steps in number order."""
 
     nomor: str
     nama: str
     instansi: str
     steps: tuple[Step, ...]
+    header: SopHeader = field(default_factory=SopHeader)
 
     def step(self, number: int) -> Step:
         """The step with that number; KeyError when there is none."""

@@ -183,7 +183,7 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
            calendar: WorkCalendar) -> Decision:
     """The commands that follow from ``event``; a refusal when the SOP does not allow it."""
     step = sop.step(event.step)
-    refusal = _refusal(step, case, event, policy)
+    refusal = _refusal(step, case, event, policy, sop.header.peringatan)
     if refusal is not None:
         return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
     outcome = _outcome(step, event, policy)
@@ -222,8 +222,20 @@ def _enter(sop: Sop, case: CaseView, target: int, policy: Policy, calendar: Work
         target = step.next
 
 
-def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> str | None:
-    """Why this completion is not allowed, in Indonesian; None when it is."""
+def _kelengkapan(refusal: str, peringatan: tuple[str, ...]) -> str:
+    """A kelengkapan refusal with the SOP's own Peringatan: incomplete records are what the
+    SOP warns will make the oversight of development fail."""
+    if not peringatan:
+        return refusal
+    return refusal + "\n\n" + "\n".join(f"Peringatan SOP: {item}" for item in peringatan)
+
+
+def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy,
+             peringatan: tuple[str, ...] = ()) -> str | None:
+    """Why this completion is not allowed, in Indonesian; None when it is.
+
+    A missing kelengkapan (document, deliverables, team) also quotes the SOP's Peringatan.
+    """
     if step.number != case.current_step:
         return (f"Langkah {step.number} belum/tidak sedang berjalan; langkah aktif kasus ini "
                 f"adalah langkah {case.current_step}. Status dikembalikan.")
@@ -237,17 +249,17 @@ def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy) -> s
                 f"{sorted(policy.done_statuses)[0]}.")
     if step.requires_document and not event.attachments:
         missing = "; ".join(step.outputs)
-        return (f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada subtugas ini, "
-                "lalu selesaikan kembali.")
+        return _kelengkapan(f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada "
+                            "subtugas ini, lalu selesaikan kembali.", peringatan)
     if step.gate is Gate.DELIVERABLES and event.missing_deliverables:
         # One checklist line per output, so Redmine shows a list rather than one paragraph.
         checklist = "\n".join(event.missing_deliverables)
-        return (f"Deliverable belum lengkap, langkah {step.number} belum dapat diselesaikan:"
-                f"\n\n{checklist}\n\nLengkapi di repositori (docs/) atau wiki, lalu selesaikan "
-                "kembali.")
+        return _kelengkapan(f"Deliverable belum lengkap, langkah {step.number} belum dapat "
+                            f"diselesaikan:\n\n{checklist}\n\nLengkapi di repositori (docs/) "
+                            "atau wiki, lalu selesaikan kembali.", peringatan)
     if step.records_team and not (event.team or case.team):
-        return ("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim Pengembang' "
-                "subtugas ini, lalu selesaikan kembali.")
+        return _kelengkapan("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim "
+                            "Pengembang' subtugas ini, lalu selesaikan kembali.", peringatan)
     return None
 
 

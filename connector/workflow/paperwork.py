@@ -98,13 +98,14 @@ def build(services: Services, settings: DocumentSettings, case: cases.Case, view
                 nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
                 sop_nomor=services.sop.nomor, tanggal_verifikasi=_verified_on(facts, on),
                 temuan=_unavailability(services, case, facts),
-                pelapor=settings.kepala_bidang_ti, mengetahui=settings.kepala_dinas)))
+                pelapor=settings.kepala_bidang_ti, mengetahui=settings.kepala_dinas,
+                sop=sop_reference(services))))
         else:
             built.append((kind, doc.SuratKepadaOpd(
                 nomor=nomor, tanggal=on, tempat=settings.tempat, case_key=case.case_key,
                 temuan=_unavailability(services, case, facts),
                 penandatangan=settings.kepala_dinas, tembusan=settings.tembusan,
-                nomor_laporan=laporan_nomor)))
+                nomor_laporan=laporan_nomor, sop=sop_reference(services))))
     return built
 
 
@@ -157,7 +158,14 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
             instansi=_opd(services, case).nama),
         mengetahui=settings.kepala_dinas,
         repository_lokasi=_place(project.web_url) if project else None,
-        wiki_lokasi=_place(project.wiki_url) if project else None)
+        wiki_lokasi=_place(project.wiki_url) if project else None,
+        sop=sop_reference(services))
+
+
+def sop_reference(services: Services) -> doc.SopReference:
+    """The SOP every document cites: its number, name and Dasar Hukum (the SOP's header)."""
+    sop = services.sop
+    return doc.SopReference(sop.nomor, sop.nama, sop.header.dasar_hukum)
 
 
 def _place(url: str) -> str | None:
