@@ -9,6 +9,9 @@ N hari kerja is due at the end of the N-th working day after D. D itself never c
 or not it is a working day. So ``add_workdays(D, N) == due`` exactly when ``due`` is a working day
 and ``workdays_between(D, due) == N``.
 
+The convention for "N hari" (calendar days, step 13): due on day D + N, or on the first working
+day after it when D + N is a day off (``add_days``).
+
 A date is a working day when it is in ``extra_workdays`` (that wins over everything), or when its
 ISO weekday is in ``work_week`` and it is neither a package holiday nor in ``extra_holidays``.
 """
@@ -116,12 +119,21 @@ class WorkCalendar:
         return day
 
     def add_days(self, start: date, n: int) -> date:
-        """Return the due date for a standard of ``n`` hari (calendar days): ``start + n`` days.
+        """Return the due date for a standard of ``n`` hari (calendar days).
 
-        A negative ``n`` raises CalendarError, as for hari kerja.
+        ``start + n`` days, moved to the next working day when that falls on a day off (a
+        weekend, a national holiday or cuti bersama, a local holiday): the SOP counts calendar
+        days at step 13 ("1 hari"), but nobody is late on a day the office is closed. A
+        negative ``n`` raises CalendarError, as for hari kerja.
         """
         _check_not_negative(n, "hari")
-        return start + timedelta(days=n)
+        return self.next_workday(start + timedelta(days=n))
+
+    def next_workday(self, d: date) -> date:
+        """Return ``d`` when it is a working day, else the first working day after it."""
+        while not self.is_workday(d):
+            d += _ONE_DAY
+        return d
 
     def workdays_between(self, a: date, b: date) -> int:
         """Return the number of working days d with a < d <= b (0 when b <= a)."""

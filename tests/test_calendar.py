@@ -150,6 +150,26 @@ def test_hari_are_calendar_days_holidays_included() -> None:
     assert STANDARD.due_date(date(2026, 3, 16), 35, "hari_kerja") == date(2026, 5, 13)
 
 
+@pytest.mark.parametrize("start, due", [
+    (date(2026, 11, 20), date(2026, 11, 23)),  # Jumat + 1 hari = Sabtu: Senin
+    (date(2026, 6, 15), date(2026, 6, 17)),    # the day before 1 Muharam (Selasa 16 Juni)
+    (date(2026, 5, 13), date(2026, 5, 18)),    # Kenaikan, cuti bersama, then the weekend
+    (date(2026, 11, 18), date(2026, 11, 19)),  # a working day: calendar days as written
+])
+def test_a_hari_due_date_on_a_day_off_moves_to_the_next_working_day(start: date,
+                                                                     due: date) -> None:
+    """Step 13's "1 hari" counts calendar days, but is never due while the office is closed."""
+    assert STANDARD.due_date(start, 1, "hari") == due
+    assert STANDARD.is_workday(due)
+
+
+def test_next_workday_is_the_day_itself_when_it_is_worked() -> None:
+    assert STANDARD.next_workday(date(2026, 11, 23)) == date(2026, 11, 23)
+    assert STANDARD.next_workday(date(2026, 12, 24)) == date(2026, 12, 28)  # cuti, Natal, weekend
+    local = WorkCalendar(extra_holidays=frozenset({date(2026, 11, 23)}))
+    assert local.next_workday(date(2026, 11, 21)) == date(2026, 11, 24)
+
+
 def test_unknown_unit_is_named_in_the_error() -> None:
     with pytest.raises(CalendarError, match="unknown time unit 'jam'"):
         STANDARD.due_date(date(2026, 3, 16), 3, "jam")

@@ -12,6 +12,8 @@ from connector.handlers import handlers_for
 from connector.services import Services
 from connector.store import cases, jobs
 from connector.store.schema import CaseStatus, StepState
+from connector.workflow.engine import CaseView, due_on
+from connector.workflow.policy import policy_for
 from tests.conftest import auth, sample_letter
 from tests.fakes import FakeTracker
 
@@ -101,3 +103,76 @@ def test_steps_without_time_standard_or_closed_cases_are_ignored(
     with services.engine.begin() as conn:
         cases.set_case_status(conn, case_id, CaseStatus.CLOSED)
     assert check_deadlines(services, date(2026, 12, 1)).alerts == []
+
+
+def _case_at_step(client, services: Services, step: int, started: date, due: date,
+                  nomor: str = "13/DINKES/2026") -> int:
+    answer = client.post("/webhooks/intake", json=sample_letter(nomor), headers=auth())
+    case_id = int(answer.get_json()["case_id"])
+    jobs.drain(services.engine, handlers_for(services), "w")
+    with services.engine.begin() as conn:
+        cases.upsert_case_step(conn, case_id, 2, state=StepState.DONE, completed_on=started)
+        cases.upsert_case_step(conn, case_id, step, state=StepState.ACTIVE, started_on=started,
+                               due_on=due)
+        cases.set_case_status(conn, case_id, CaseStatus.OPEN, current_step=step)
+    return case_id
+
+
+@pytest.mark.parametrize("started, due", [
+    (date(2026, 11, 20), date(2026, 11, 23)),  # Jumat: "1 hari" is due Senin, not Sabtu
+    (date(2026, 6, 15), date(2026, 6, 17)),    # Senin before 1 Muharam: due Rabu
+])
+def test_step_13_one_hari_is_due_on_the_next_working_day(
+        services: Services, started: date, due: date) -> None:
+    view = CaseView(opd="DINKES", current_step=12)
+    assert due_on(services.sop.step(13), view, policy_for(services), services.calendar,
+                  started) == due
+
+
+def test_step_13_from_a_friday_is_quiet_over_the_weekend_then_late_in_hari(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    friday, monday = date(2026, 11, 20), date(2026, 11, 23)
+    case_id = _case_at_step(client, services, 13, friday, monday)
+    for day in (date(2026, 11, 21), date(2026, 11, 22), monday):  # Sabtu, Minggu, the due day
+        assert check_deadlines(services, day).alerts == []
+    [alert] = check_deadlines(services, date(2026, 11, 24)).alerts
+    assert (alert.level, alert.left) == ("terlambat", -1)
+    issue = fake_tracker.issues[_step_issue(services, case_id, 13)]
+    assert "melewati batas waktu 2026-11-23 (mutu baku 1 hari), terlambat 1 hari." \
+        in issue.notes[-1]
+    assert "hari kerja" not in issue.notes[-1]
+    assert issue.watchers == {"kasi"}
+
+
+def test_a_step_13_due_date_stored_on_a_saturday_counts_from_monday(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    """A step activated before the rule: its stored due date (Sabtu) is read as Senin."""
+    case_id = _case_at_step(client, services, 13, date(2026, 11, 20), date(2026, 11, 21))
+    for day in (date(2026, 11, 22), date(2026, 11, 23)):
+        assert check_deadlines(services, day).alerts == []
+    [alert] = check_deadlines(services, date(2026, 11, 24)).alerts
+    assert alert.step.due_on == date(2026, 11, 23) and alert.left == -1
+    assert "batas waktu 2026-11-23" in fake_tracker.issues[
+        _step_issue(services, case_id, 13)].notes[-1]
+
+
+@pytest.mark.parametrize("holiday", [date(2026, 5, 16), date(2026, 5, 17)])
+def test_no_escalation_on_a_day_off_it_waits_for_the_next_working_day(
+        client, services: Services, fake_tracker: FakeTracker, holiday: date) -> None:
+    case_id = _case_in_development(client, services)  # due Rabu 13 Mei; 14-17 Mei are off
+    assert check_deadlines(services, date(2026, 5, 14)).alerts == []  # Kenaikan Yesus Kristus
+    assert check_deadlines(services, holiday).alerts == []  # the weekend
+    issue = fake_tracker.issues[_step_issue(services, case_id, 12)]
+    assert issue.watchers == set() and not any("Terlambat" in n for n in issue.notes)
+    [alert] = check_deadlines(services, date(2026, 5, 18)).alerts
+    assert alert.level == "terlambat" and issue.watchers == {"kasi"}
+
+
+def test_no_reminder_on_a_day_off(client, services: Services,
+                                  fake_tracker: FakeTracker) -> None:
+    """Sabtu 9 Mei has 3 hari kerja left (the 5 threshold): the reminder waits for Senin."""
+    case_id = _case_in_development(client, services)
+    assert check_deadlines(services, date(2026, 5, 9)).alerts == []
+    assert [a.level for a in check_deadlines(services, date(2026, 5, 11)).alerts] == ["5"]
+    notes = fake_tracker.issues[_step_issue(services, case_id, 12)].notes
+    assert len([n for n in notes if "Pengingat" in n]) == 1

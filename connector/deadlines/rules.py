@@ -10,7 +10,7 @@ written and all of them are recorded, so nobody gets a burst of stale reminders.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from connector.calendar import WorkCalendar
@@ -45,7 +45,7 @@ class Alert:
 
     step: ActiveStep
     level: str  # "10", "5", "1" (hari kerja left) or OVERDUE
-    left: int  # hari kerja left (negative: hari kerja late)
+    left: int  # in the step's unit (hari kerja or hari) left; negative: that many late
     keys: tuple[str, ...]
     escalate_to: Role | None
 
@@ -64,13 +64,19 @@ def hari_kerja_left(calendar: WorkCalendar, today: date, due: date) -> int:
 
 def due_alerts(sop: Sop, rows: Iterable[ActiveStep], today: date, calendar: WorkCalendar,
                warn: Sequence[int], already: set[str]) -> list[Alert]:
-    """The alerts not yet written, one per step at most.
+    """The alerts not yet written, one per step at most; none at all on a day off.
 
+    Nobody is reminded or escalated on a weekend or holiday: what is due waits for the next
+    working day's check. A due date stored on a day off (a "hari" step activated before due
+    dates moved to the next working day) counts from that next working day.
     Open cases share due dates, so the hari kerja left are computed once per due date.
     """
+    if not calendar.is_workday(today):
+        return []
     left_by_due: dict[date, int] = {}
     alerts = []
     for row in rows:
+        row = replace(row, due_on=calendar.next_workday(row.due_on))
         if row.due_on not in left_by_due:
             left_by_due[row.due_on] = hari_kerja_left(calendar, today, row.due_on)
         alert = _alert(sop, row, today, left_by_due[row.due_on], warn, already)
@@ -84,6 +90,8 @@ def _alert(sop: Sop, row: ActiveStep, today: date, left: int, warn: Sequence[int
     step = sop.step(row.step)
     if step.time is None:
         return None
+    if step.time.unit is TimeUnit.HARI:  # the note speaks in the standard's own unit
+        left = (row.due_on - today).days
     if today > row.due_on:
         levels = [OVERDUE]
     elif step.time.unit is TimeUnit.HARI_KERJA:
