@@ -152,14 +152,14 @@ def assert_provisioned_once(fake: FakeGitLab, calls: responses.CallList) -> None
     assert set(fake.repos[pid].files) == {"README.md", "CONTRIBUTING.md",
                                           *(doc.path for doc in DOCUMENTS)}
     assert list(fake.protected[pid]) == ["main"]
-    assert len(fake.wikis[pid]) == 8
+    assert len(fake.wikis[pid]) == 9
     assert {m["username"]: m["access_level"] for m in fake.members[pid].values()} == {
         "dev1": 30, "kasi": 40}
     assert [(m["title"], m["due_date"]) for m in fake.milestones[pid]] == [
         ("Rilis 1", "2026-05-29")]
     assert [h["url"] for h in fake.hooks[pid]] == [HOOK_URL]
     made = writes(calls)
-    assert len(made) == len(set(made)) + 7 + 1  # 8 wiki pages and 2 members share a path
+    assert len(made) == len(set(made)) + 8 + 1  # 9 wiki pages and 2 members share a path
     assert made.count(("POST", "/projects")) == 1
 
 
@@ -269,8 +269,9 @@ def test_plan_lists_a_new_project_and_nothing_once_provisioned(
         + ", ".join(doc.path for doc in DOCUMENTS),
         "Lindungi cabang main: push oleh Maintainer, merge oleh Developer"]
     assert plan[3:] == [
-        "Buat halaman wiki Beranda (home)", "Buat halaman wiki Analisis Kebutuhan",
-        "Buat halaman wiki Alur Bisnis", "Buat halaman wiki Jadwal Pengembangan",
+        "Buat halaman wiki Beranda (home)", "Buat halaman wiki Jadwal Pengembangan Aplikasi",
+        "Buat halaman wiki Alur Bisnis", "Buat halaman wiki Dokumen analisis",
+        "Buat halaman wiki Dokumentasi dan hasil analisis",
         "Buat halaman wiki Dokumentasi Pengujian", "Buat halaman wiki Petunjuk Instalasi",
         "Buat halaman wiki Petunjuk Penggunaan", "Buat halaman wiki Dokumentasi API",
         "Tambahkan dev1 sebagai Developer", "Tambahkan kasi sebagai Maintainer",

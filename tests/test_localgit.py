@@ -93,9 +93,9 @@ def test_provisioning_creates_both_bare_repositories_seeded_on_main(
     pages = clone(project.wiki_url, tmp_path / "wiki")
     for title, text in seeds.wiki.items():
         assert (pages / page_file(title)).read_text(encoding="utf-8") == text
-    assert (pages / "home.md").is_file() and (pages / "Analisis-Kebutuhan.md").is_file()
+    assert (pages / "home.md").is_file() and (pages / "Dokumen-analisis.md").is_file()
     assert "Milestone proyek: Rilis 1, jatuh tempo 29 Mei 2026." in (
-        pages / "Jadwal-Pengembangan.md").read_text()
+        pages / "Jadwal-Pengembangan-Aplikasi.md").read_text()
     assert git("--git-dir", str(main), "config", "sop.caseKey").strip() == request.case_key
     assert git("--git-dir", str(main), "config", "milestone.Rilis 1.due").strip() == "2026-05-29"
 

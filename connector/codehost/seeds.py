@@ -37,7 +37,7 @@ class Document:
 
 DOCUMENTS = (
     Document("Dokumentasi dan hasil analisis", "docs/dokumentasi-analisis.md",
-             "Analisis Kebutuhan"),
+             "Dokumentasi dan hasil analisis"),
     Document("Dokumentasi pengembangan", "docs/dokumentasi-pengembangan.md", None),
     Document("Dokumentasi Pengujian", "docs/dokumentasi-pengujian.md", "Dokumentasi Pengujian"),
     Document("Petunjuk Instalasi", "docs/petunjuk-instalasi.md", "Petunjuk Instalasi"),
@@ -45,12 +45,14 @@ DOCUMENTS = (
     Document("Dokumentasi API", "docs/dokumentasi-api.md", "Dokumentasi API"),
 )
 ROOT_FILES = ("README.md", "CONTRIBUTING.md")
-#: Wiki page titles and their templates under ``templates/wiki/``.
+#: Wiki page titles and their templates under ``templates/wiki/``. A page for an SOP output is
+#: titled exactly as the SOP names it: step 9's three outputs, then step 12's documents.
 WIKI_PAGES = (
     (HOME_PAGE, "beranda"),
-    ("Analisis Kebutuhan", "analisis-kebutuhan"),
+    ("Jadwal Pengembangan Aplikasi", "jadwal-pengembangan"),
     ("Alur Bisnis", "alur-bisnis"),
-    ("Jadwal Pengembangan", "jadwal-pengembangan"),
+    ("Dokumen analisis", "dokumen-analisis"),
+    ("Dokumentasi dan hasil analisis", "dokumentasi-dan-hasil-analisis"),
     ("Dokumentasi Pengujian", "dokumentasi-pengujian"),
     ("Petunjuk Instalasi", "petunjuk-instalasi"),
     ("Petunjuk Penggunaan", "petunjuk-penggunaan"),

@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.config.credentials import read_credentials
@@ -110,6 +111,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         local_git=local_git_section(path, s["local_git"], "gitlab" in _raw_sections(s))
         if "local_git" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
+        standar_tik_url=_standar_tik_url(s["sop"]),
     )
 
 
@@ -256,6 +258,19 @@ def _documents(sec: Section) -> DocumentSettings | None:
 def _sop_file(path: Path, sec: Section) -> Path | None:
     name = sec.text("file", None)
     return None if name is None else path.parent / name
+
+
+def _standar_tik_url(sec: Section) -> str | None:
+    """``[sop] standar_tik_url``: where the office publishes its TIK development standard."""
+    url = sec.text("standar_tik_url", None)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        sec.problems.append(f"{sec.file}: [sop] standar_tik_url: expected an http(s) URL, "
+                            f"got {url!r}")
+        return None
+    return str(url)
 
 
 def _check_roles_cover_sop(path: Path, settings: Settings, raw_roles: Mapping[str, Any],

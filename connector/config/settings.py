@@ -186,6 +186,7 @@ class Settings:
     gitlab: GitLabSettings | None = None
     local_git: LocalGitSettings | None = None
     sop_file: Path | None = None
+    standar_tik_url: str | None = None  # [sop]: step 9's "Standarisasi ... TIK" kelengkapan
 
     def logins_for(self, role: Role, opd: str | None = None) -> tuple[str, ...]:
         """The Redmine logins that may act as ``role`` (per OPD for its technical team)."""

@@ -25,7 +25,8 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
                status: str, assignee: str | None = None, start: date | None = None,
                due: date | None = None) -> IssueDraft:
     """The subtask of one SOP step of a case."""
-    context = {"step": step, "sop": services.sop, "follows": _follows(step)}
+    context = {"step": step, "sop": services.sop, "follows": _follows(step),
+               "kelengkapan": kelengkapan(step, services.settings.standar_tik_url)}
     return IssueDraft(
         key=step_key(case.case_key, step.number), kind="step",
         subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",
@@ -35,6 +36,17 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
         start_date=start, due_date=due,
         fields={CaseField.STEP_NUMBER: str(step.number), **rule_fields(services, case, step)},
     )
+
+
+STANDAR_TIK = "Standarisasi Pembangunan dan Pengembangan TIK"
+"""How the SOP names the standard step 9 refers to (its kelengkapan, "... Pemkab Sumbawa")."""
+
+
+def kelengkapan(step: Step, standar_tik_url: str | None) -> list[str]:
+    """The step's kelengkapan as the SOP names them; the TIK standard with its address when
+    ``[sop] standar_tik_url`` gives one (Redmine links a bare URL itself)."""
+    return [f"{item} ({standar_tik_url})" if standar_tik_url and item.startswith(STANDAR_TIK)
+            else item for item in step.inputs]
 
 
 def _follows(step: Step) -> str:
