@@ -32,6 +32,28 @@ class CaseField(StrEnum):
     STEP_RULES = "step_rules"  # what the Redmine plugin checks at save (workflow.step_rules)
 
 
+TEAM_FUNCTION_PREFIX = "team_function:"
+
+
+def team_function_key(fungsi: str) -> str:
+    """Our key of the field in which the Kasi picks the team members with one function (step
+    4): ``team_function:Programmer``. The SOP's Kualifikasi Pelaksana names the functions;
+    the team is the union of these fields and the older *Tim Pengembang* field."""
+    return f"{TEAM_FUNCTION_PREFIX}{fungsi}"
+
+
+def team_and_functions(fields: Mapping[str, tuple[str, ...]], functions: tuple[str, ...]
+                       ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The team (logins, in the order first chosen) and each member's functions, from a step
+    subtask's fields: *Tim Pengembang* first (members without a function), then each
+    function's field in the SOP's order."""
+    chosen: dict[str, list[str]] = {login: [] for login in fields.get(CaseField.DEV_TEAM, ())}
+    for fungsi in functions:
+        for login in fields.get(team_function_key(fungsi), ()):
+            chosen.setdefault(login, []).append(fungsi)
+    return tuple(chosen), {login: tuple(f) for login, f in chosen.items() if f}
+
+
 @dataclass(frozen=True)
 class IssueDraft:
     """Everything needed to create one issue, found again later by its ``key``."""

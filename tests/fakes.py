@@ -21,7 +21,8 @@ from connector.tracker import (
 
 SERVICE_LOGIN = "sop-bot"
 KEY_FIELD = CaseField.SOP_KEY.value
-USER_FIELDS = frozenset({CaseField.DEV_TEAM.value})  # as in Redmine: comma-separated logins
+# As in Redmine: the user fields (Tim Pengembang, Tim: <fungsi>) take comma-separated logins.
+USER_FIELDS = frozenset({spec.key for spec in DEFAULT_CUSTOM_FIELDS if spec.field_format == "user"})
 LABELS = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS}  # Redmine's default names
 
 

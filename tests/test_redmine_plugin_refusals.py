@@ -104,6 +104,20 @@ def test_step_4_with_tim_pengembang_empty_is_refused_at_save(driver: CaseDriver)
     assert driver.case().current_step == 5
 
 
+def test_step_4_with_only_a_function_field_filled_passes_at_save(driver: CaseDriver) -> None:
+    """The team may be recorded per function ("Tim: Programmer" ...) instead of Tim Pengembang."""
+    driver.open()
+    driver.walk([2, 3])
+    rules = {f.name: f.value for f in driver.remote(4).custom_fields}[RULES]
+    assert ("tim_fungsi: Tim: IT Project Manager; Tim: Programmer; Tim: System Analyst; "
+            "Tim: Multimedia Designer") in rules.splitlines()
+    answer = _close_over_rest(driver, 4, "kasi", custom_fields=[
+        {"id": driver.field_id("Tim: Programmer"), "value": [driver.user_id("dev2")]}])
+    assert answer.status_code == 204, answer.text[:500]
+    driver.sync(4)
+    assert driver.case().current_step == 5
+
+
 def test_step_5_with_no_attachment_is_refused_at_save(driver: CaseDriver) -> None:
     driver.open()
     driver.walk([2, 3, 4])

@@ -28,7 +28,6 @@ from connector.store import jobs
 from connector.workflow.drafts import step_key
 from connector.workflow.engine import CaseView, StepClosed, decide
 from connector.workflow.paperwork import sop_reference
-from connector.workflow.policy import policy_for
 from tests.conftest import auth, sample_letter
 from tests.fakes import FakeTracker
 from tests.test_documents_render import berita_acara, laporan, office, surat

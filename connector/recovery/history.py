@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connector.services import Services
-from connector.tracker import CaseField, IssueSnapshot, JournalEntry
+from connector.tracker import IssueSnapshot, JournalEntry
 from connector.workflow.drafts import parse_step_key
 from connector.workflow.engine import StepClosed
+from connector.workflow.step_rules import team_fields
 from connector.workflow.sync import REOPENED_NOTE
 
 
@@ -53,7 +54,7 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
         step=entry.step, status=journal.status_to, previous_status=journal.status_from,
         actor=journal.author_login, note=journal.notes.strip(),
         on=services.local_date(journal.created_on), attachments=entry.snap.attachment_names,
-        team=tuple(entry.snap.fields.get(CaseField.DEV_TEAM, ())))
+        **team_fields(services, entry.snap.fields))
 
 
 def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalEntry | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import ConfigError
+from connector.tracker import team_function_key
 
 # Redmine 5.0 custom field formats (Redmine::FieldFormat.all.keys) and those allowing multiple.
 FIELD_FORMATS = frozenset(
@@ -72,6 +73,16 @@ DEFAULT_STATUSES = (
     StatusSpec("Feedback"), StatusSpec("Closed", True), StatusSpec("Rejected", True),
 )
 
+TEAM_FUNCTIONS = ("IT Project Manager", "Programmer", "System Analyst", "Multimedia Designer")
+"""The functions of a team member in the bundled SOP's Kualifikasi Pelaksana (its header)."""
+
+
+def team_function_fields(functions: tuple[str, ...]) -> tuple[CustomFieldSpec, ...]:
+    """One multi-user field per function, *Tim: Programmer* and so on, filled at step 4."""
+    return tuple(CustomFieldSpec(team_function_key(f), f"Tim: {f}", "user", multiple=True)
+                 for f in functions)
+
+
 DEFAULT_CUSTOM_FIELDS = (
     # The deterministic key looked up before creating a case's issues (idempotency).
     CustomFieldSpec("sop_key", "Kunci SOP", "string", is_filter=True, searchable=True),
@@ -82,6 +93,8 @@ DEFAULT_CUSTOM_FIELDS = (
     CustomFieldSpec("step_number", "Nomor Langkah", "int", is_filter=True),
     # Recorded by the Kasi at step 4.
     CustomFieldSpec("dev_team", "Tim Pengembang", "user", multiple=True),
+    # ... each member with their function (the team is the union, with Tim Pengembang).
+    *team_function_fields(TEAM_FUNCTIONS),
     CustomFieldSpec("remaining_hari_kerja", "Sisa Hari Kerja", "int"),
     # Written by the service on each step subtask, read by the sop_connector Redmine plugin
     # to refuse a wrong closure in the form (connector.workflow.step_rules).

@@ -51,7 +51,8 @@ class StepClosed:
     note: str
     on: date
     attachments: frozenset[str] = frozenset()
-    team: tuple[str, ...] = ()  # the Tim Pengembang field, read at step 4
+    team: tuple[str, ...] = ()  # the Tim Pengembang and "Tim: <fungsi>" fields, at step 4
+    team_functions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # login -> fungsi
     missing_deliverables: tuple[str, ...] = ()  # the gate's checklist of what is missing
 
 
@@ -136,6 +137,7 @@ class RecordTeam:
     """The development team recorded at step 4 holds the Tim Pengembang steps from now on."""
 
     logins: tuple[str, ...]
+    functions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # login -> fungsi
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
     outcome = _outcome(step, event, policy)
     commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note)]
     if step.records_team:
-        commands.append(RecordTeam(event.team))
+        commands.append(RecordTeam(event.team, event.team_functions))
         case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops,
                         case.spent)
     if step.documents:

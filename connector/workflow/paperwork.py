@@ -151,6 +151,8 @@ def _berita_acara(services: Services, settings: DocumentSettings, case: cases.Ca
         persetujuan_hasil=tuple(facts.completed(14, "ya")) or (on,),
         jumlah_rencana_ulang=view.loops.get(11, 0), jumlah_perbaikan=view.loops.get(14, 0),
         tim=tuple(facts.names.get(login, login) for login in view.team),
+        fungsi_tim={facts.names.get(login, login): facts.functions[login]
+                    for login in view.team if login in facts.functions},
         pihak_pertama=settings.kepala_seksi_aplikasi,
         pihak_kedua=doc.Representative(
             nama=str(kontak.get("nama") or "........................................"),

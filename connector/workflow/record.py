@@ -64,7 +64,8 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
             audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
                                journal_id=journal_id, detail={
                                    "logins": list(c.logins),
-                                   "names": [(names or {}).get(x, x) for x in c.logins]})
+                                   "names": [(names or {}).get(x, x) for x in c.logins],
+                                   "functions": {x: list(f) for x, f in c.functions.items()}})
         elif isinstance(c, CountLoop):
             audit.append_audit(conn, case.id, actor, LOOPED, step_from=c.decision_step,
                                step_to=c.back_to, journal_id=journal_id,

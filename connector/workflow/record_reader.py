@@ -15,6 +15,7 @@ class CaseFacts:
     completions: dict[int, list[tuple[date, str, str]]]  # step -> (on, outcome, note)
     activations: dict[int, list[date]]  # step -> start dates
     names: dict[str, str] = field(default_factory=dict)  # team login -> name (step 4)
+    functions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # login -> fungsi
 
     def completed(self, step: int, outcome: str | None = None) -> list[date]:
         """The dates ``step`` was completed (with that outcome)."""
@@ -28,10 +29,12 @@ class CaseFacts:
 
 
 def case_facts(trail: list[AuditEntry]) -> CaseFacts:
-    """Collect completion and activation dates, and the team's names, from a case's trail."""
+    """Collect completion and activation dates, and the team's names and functions, from a
+    case's trail."""
     completions: dict[int, list[tuple[date, str, str]]] = {}
     activations: dict[int, list[date]] = {}
     names: dict[str, str] = {}
+    functions: dict[str, tuple[str, ...]] = {}
     for entry in trail:
         detail = entry.detail or {}
         if entry.action == "step_completed" and entry.step_from is not None and "on" in detail:
@@ -44,5 +47,8 @@ def case_facts(trail: list[AuditEntry]) -> CaseFacts:
             logins = [str(x) for x in detail.get("logins", ())]
             names |= dict(zip(logins, (str(n) for n in detail.get("names", logins)),
                               strict=False))
-    return CaseFacts(completions, activations, names)
+            # The latest recording holds; one from before functions were recorded has none.
+            functions = {str(login): tuple(str(f) for f in found)
+                         for login, found in (detail.get("functions") or {}).items()}
+    return CaseFacts(completions, activations, names, functions)
 

@@ -19,10 +19,13 @@ stays the safety net for Redmines without the plugin; the same rules, so it neve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from connector.services import Services
 from connector.sop.model import Role, Step
 from connector.store import cases
-from connector.tracker import CaseField
+from connector.tracker import CaseField, team_and_functions, team_function_key
 from connector.workflow.policy import policy_for
 from connector.workflow.state import case_view
 
@@ -37,22 +40,37 @@ def allowed_logins(services: Services, case: cases.Case, step: Step) -> tuple[st
     return tuple(dict.fromkeys((*holders, *settings.role_overrides)))
 
 
-def rules_text(step: Step, allowed: tuple[str, ...]) -> str:
-    """The field's text for ``step``; the plugin splits it on lines and the first colon."""
+def rules_text(step: Step, allowed: tuple[str, ...], team_fields: tuple[str, ...] = ()) -> str:
+    """The field's text for ``step``; the plugin splits it on lines and the first colon.
+
+    ``team_fields`` are the Redmine names of the per-function team fields (*Tim: Programmer*
+    ...): at the team step, one of them filled is as good as *Tim Pengembang* filled.
+    """
     lines = [f"langkah: {step.number}", f"peran: {step.role.label}",
              f"boleh: {', '.join(allowed)}"]
     if step.requires_document:
         lines.append(f"dokumen: {'; '.join(step.outputs) or 'dokumen langkah ini'}")
     if step.records_team:
         lines.append("tim_pengembang: wajib")
+        if team_fields:
+            lines.append(f"tim_fungsi: {'; '.join(team_fields)}")
     return "\n".join(lines)
+
+
+def team_fields(services: Services, fields: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """``team`` and ``team_functions`` of a ``StepClosed`` from a subtask's fields: the union
+    of *Tim Pengembang* and the SOP's per-function fields, and each member's functions."""
+    team, functions = team_and_functions(fields, services.sop.header.kualifikasi_fungsi)
+    return {"team": team, "team_functions": functions}
 
 
 def rule_fields(services: Services, case: cases.Case, step: Step) -> dict[str, str]:
     """``{FIELD: text}`` for a step a person completes; ``{}`` for one the service does."""
     if step.automation is not None and step.automation in policy_for(services).automations:
         return {}
-    return {FIELD: rules_text(step, allowed_logins(services, case, step))}
+    labels = tuple(services.tracker.field_label(team_function_key(f))
+                   for f in services.sop.header.kualifikasi_fungsi) if step.records_team else ()
+    return {FIELD: rules_text(step, allowed_logins(services, case, step), labels)}
 
 
 def _recorded_team(services: Services, case: cases.Case) -> tuple[str, ...]:

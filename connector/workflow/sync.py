@@ -24,7 +24,7 @@ from connector.sop.model import Gate
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
-from connector.tracker import CaseField, IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
 from connector.workflow import automation, paperwork, record
 from connector.workflow.drafts import parse_step_key, step_draft
 from connector.workflow.engine import (
@@ -48,7 +48,7 @@ from connector.workflow.notes import note_once
 from connector.workflow.policy import policy_for
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
-from connector.workflow.step_rules import rule_fields
+from connector.workflow.step_rules import rule_fields, team_fields
 
 REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery reads it back
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
@@ -157,7 +157,7 @@ def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[Jou
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
         on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
-        team=tuple(snap.fields.get(CaseField.DEV_TEAM, ())))
+        **team_fields(services, snap.fields))
     return event, latest
 
 

@@ -4,7 +4,7 @@ module SopConnector
   # Refuses a closing status change that breaks what the service wrote on the step subtask.
   #
   # The service writes the "Aturan Langkah" field (one "key: value" a line: langkah, peran,
-  # boleh, dokumen, tim_pengembang). Only the stored value counts, never one sent with the
+  # boleh, dokumen, tim_pengembang, tim_fungsi). Only the stored value counts, never one sent with the
   # same save, and only an administrator (the service's account) may change it. Closings by
   # an administrator are not checked: the service's own account cancels and closes steps
   # (its engine still checks every closing, as on a Redmine without this plugin).
@@ -69,12 +69,15 @@ module SopConnector
       message(:missing_document, documents: rules['dokumen'])
     end
 
+    # The team is Tim Pengembang together with the per-function fields the rules name
+    # ("tim_fungsi: Tim: IT Project Manager; Tim: Programmer; ..."): any of them filled will do.
     def team_error(rules)
       return nil unless rules.key?('tim_pengembang')
 
-      team = IssueCustomField.find_by(name: TEAM_FIELD)
-      chosen = team && Array(@issue.custom_field_value(team)).reject(&:blank?)
-      return nil if chosen.present?
+      names = [TEAM_FIELD, *rules.fetch('tim_fungsi', '').split(';').map(&:strip)]
+      fields = IssueCustomField.where(name: names.reject(&:empty?))
+      chosen = fields.any? { |field| Array(@issue.custom_field_value(field)).reject(&:blank?).any? }
+      return nil if chosen
 
       message(:missing_team)
     end
