@@ -216,7 +216,7 @@ def test_first_run_creates_everything(story: SetupStory) -> None:
         'created project "permohonan-aplikasi"', *fields,
         *(f'created member "{login}"' for login in SOP_LOGINS),
         'WARN member "nobody" "no such user: create it, then run this again"',
-        "SETUP changed=22",  # 13 + one per custom field (9 with Aturan Langkah)
+        "SETUP changed=26",  # 13 + one per custom field (13 with Aturan Langkah, Tim: <fungsi>)
     ]
     assert story.after_first == []
 

@@ -56,7 +56,8 @@ def _berita_acara_text(driver: CaseDriver) -> str:
     document = Document(io.BytesIO(content))
     cells = [" | ".join(c.text.strip() for c in row.cells)
              for table in document.tables for row in table.rows]
-    return "\n".join([p.text for p in document.paragraphs] + cells)
+    footer = [p.text for p in document.sections[0].footer.paragraphs]
+    return "\n".join([p.text for p in document.paragraphs] + cells + footer)
 
 
 def test_functions_recorded_at_step_4_reach_the_berita_acara(driver: CaseDriver) -> None:
@@ -77,4 +78,4 @@ def test_functions_recorded_at_step_4_reach_the_berita_acara(driver: CaseDriver)
     assert driver.case().status is CaseStatus.CLOSED
     text = _berita_acara_text(driver)
     assert "Pengembang Satu | IT Project Manager, Programmer" in text
-    assert f"SOP Nomor {driver.services.sop.nomor}" in text
+    assert f"SOP Nomor {driver.services.sop.nomor}" in text  # the reference line (footer)
