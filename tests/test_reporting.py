@@ -115,7 +115,8 @@ def build_puskesmas(engine: Engine) -> CaseBuilder:
     case.step(11, d(10, 14), "tidak", then=9)          # re-plan
     case.step(9, d(10, 16)).step(10, d(10, 16), holder="opd1")  # 2 hari kerja: late
     case.step(11, d(10, 19), "ya", then=12)
-    case.step(12, d(11, 13)).step(13, d(11, 16), holder="opd1")  # 13: 1 hari, late
+    # 13: 1 hari from Jumat 13 November falls on Sabtu, so it is due (and met) on Senin 16.
+    case.step(12, d(11, 13)).step(13, d(11, 16), holder="opd1")
     return case.step(14, d(11, 17), "tidak", then=12, holder="dev2")  # rework
 
 
@@ -198,7 +199,7 @@ def test_the_timeline_chains_the_plan_and_keeps_every_round(engine: Engine) -> N
     assert [(r.start, r.end) for r in steps[12].rounds] == [(d(10, 19), d(11, 13)),
                                                             (d(11, 17), None)]
     assert steps[1].rounds[0].end == d(10, 5) and steps[2].rounds[0].start == d(10, 5)
-    assert (steps[9].met, steps[12].met, steps[13].met, steps[14].met) == (False, True, False,
+    assert (steps[9].met, steps[12].met, steps[13].met, steps[14].met) == (False, True, True,
                                                                            True)
     assert steps[11].met is None and steps[15].rounds == ()
     assert steps[12].standard == "maks. 35 hari kerja"
@@ -229,7 +230,8 @@ def test_the_november_recap_judges_development_on_all_its_rounds(engine: Engine)
     build_bappeda(engine)
     recap = {r.step: r for r in monthly_recap(engine, SOP, CALENDAR, "2026-11")}
     assert (recap[12].completed, recap[12].met, recap[12].median_hari_kerja) == (1, 1, 19)
-    assert (recap[13].completed, recap[13].met) == (1, 0)  # 13 -> 16 November: over 1 hari
+    # 13 -> 16 November: Jumat + 1 hari is Sabtu, due on the next working day, so met.
+    assert (recap[13].completed, recap[13].met) == (1, 1)
     assert (recap[14].completed, recap[14].met) == (1, 1)
     assert (recap[2].completed, recap[2].met) == (1, 1)  # SI Gizi; E-Planning is still there
     assert (recap[7].completed, recap[7].met) == (1, None)
