@@ -53,7 +53,8 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
         step=entry.step, status=journal.status_to, previous_status=journal.status_from,
         actor=journal.author_login, note=journal.notes.strip(),
         on=services.local_date(journal.created_on), attachments=entry.snap.attachment_names,
-        team=tuple(entry.snap.fields.get(CaseField.DEV_TEAM, ())))
+        team=tuple(entry.snap.fields.get(CaseField.DEV_TEAM, ())),
+        findings=tuple(entry.snap.fields.get(CaseField.VERIFICATION_FINDINGS, ())))
 
 
 def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalEntry | None:

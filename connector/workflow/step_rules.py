@@ -9,10 +9,14 @@ breaks it, in the form and over REST (422), before anything is committed:
     boleh: kasi, superuser
     dokumen: Nota Dinas; Surat Disposisi
     tim_pengembang: wajib
+    temuan: wajib_jika_tidak
+    status_tidak: Rejected
 
 ``boleh`` lists the logins of the role (the development team once it is recorded, the OPD's
 own technical team) and the override logins; ``dokumen`` is present when the SOP asks for a
-document, ``tim_pengembang`` on the step that forms the team. A step the service performs
+document, ``tim_pengembang`` on the step that forms the team, ``temuan`` (with the closing
+statuses that mean *tidak*) on the decision whose *tidak* must fill the *Temuan Verifikasi*
+field (step 6). A step the service performs
 itself gets no rules (it is closed by the service). The engine's refusal with a put-back note
 stays the safety net for Redmines without the plugin; the same rules, so it never fires there.
 """
@@ -37,7 +41,7 @@ def allowed_logins(services: Services, case: cases.Case, step: Step) -> tuple[st
     return tuple(dict.fromkeys((*holders, *settings.role_overrides)))
 
 
-def rules_text(step: Step, allowed: tuple[str, ...]) -> str:
+def rules_text(step: Step, allowed: tuple[str, ...], tidak: tuple[str, ...] = ()) -> str:
     """The field's text for ``step``; the plugin splits it on lines and the first colon."""
     lines = [f"langkah: {step.number}", f"peran: {step.role.label}",
              f"boleh: {', '.join(allowed)}"]
@@ -45,6 +49,8 @@ def rules_text(step: Step, allowed: tuple[str, ...]) -> str:
         lines.append(f"dokumen: {'; '.join(step.outputs) or 'dokumen langkah ini'}")
     if step.records_team:
         lines.append("tim_pengembang: wajib")
+    if step.findings and tidak:
+        lines += ["temuan: wajib_jika_tidak", f"status_tidak: {', '.join(tidak)}"]
     return "\n".join(lines)
 
 
@@ -52,7 +58,8 @@ def rule_fields(services: Services, case: cases.Case, step: Step) -> dict[str, s
     """``{FIELD: text}`` for a step a person completes; ``{}`` for one the service does."""
     if step.automation is not None and step.automation in policy_for(services).automations:
         return {}
-    return {FIELD: rules_text(step, allowed_logins(services, case, step))}
+    return {FIELD: rules_text(step, allowed_logins(services, case, step),
+                              tuple(services.settings.redmine.reject_statuses))}
 
 
 def _recorded_team(services: Services, case: cases.Case) -> tuple[str, ...]:

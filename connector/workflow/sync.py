@@ -157,7 +157,8 @@ def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[Jou
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
         on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
-        team=tuple(snap.fields.get(CaseField.DEV_TEAM, ())))
+        team=tuple(snap.fields.get(CaseField.DEV_TEAM, ())),
+        findings=tuple(snap.fields.get(CaseField.VERIFICATION_FINDINGS, ())))
     return event, latest
 
 

@@ -4,13 +4,14 @@ module SopConnector
   # Refuses a closing status change that breaks what the service wrote on the step subtask.
   #
   # The service writes the "Aturan Langkah" field (one "key: value" a line: langkah, peran,
-  # boleh, dokumen, tim_pengembang). Only the stored value counts, never one sent with the
+  # boleh, dokumen, tim_pengembang, temuan with status_tidak). Only the stored value counts, never one sent with the
   # same save, and only an administrator (the service's account) may change it. Closings by
   # an administrator are not checked: the service's own account cancels and closes steps
   # (its engine still checks every closing, as on a Redmine without this plugin).
   class ClosingRule
     RULES_FIELD = 'Aturan Langkah'
     TEAM_FIELD = 'Tim Pengembang'
+    FINDINGS_FIELD = 'Temuan Verifikasi'
 
     def self.errors_for(issue, user)
       field = IssueCustomField.find_by(name: RULES_FIELD)
@@ -30,7 +31,8 @@ module SopConnector
       rules = parse(stored_rules)
       return [] if rules.empty?
 
-      [role_error(rules), document_error(rules), team_error(rules)].compact
+      [role_error(rules), document_error(rules), team_error(rules),
+       findings_error(rules)].compact
     end
 
     private
@@ -77,6 +79,22 @@ module SopConnector
       return nil if chosen.present?
 
       message(:missing_team)
+    end
+
+    # A "tidak" (a closing status listed in status_tidak) must choose what is missing.
+    def findings_error(rules)
+      return nil unless rules.key?('temuan')
+
+      tidak = rules.fetch('status_tidak', '').split(',').map(&:strip)
+      return nil unless tidak.include?(@issue.status&.name)
+
+      field = IssueCustomField.find_by(name: FINDINGS_FIELD)
+      chosen = field && Array(@issue.custom_field_value(field)).reject(&:blank?)
+      return nil if chosen.present?
+
+      message(:missing_findings, field: FINDINGS_FIELD,
+                                 values: field ? field.possible_values.join(', ') : '-',
+                                 status: @issue.status.name, step: rules['langkah'])
     end
 
     def parse(text)
