@@ -8,13 +8,15 @@ breaks it, in the form and over REST (422), before anything is committed:
     peran: Kepala Seksi Aplikasi
     boleh: kasi, superuser
     dokumen: Nota Dinas; Surat Disposisi
+    keluaran: nota-dinas; surat-disposisi
     tim_pengembang: wajib
     temuan: wajib_jika_tidak
     status_tidak: Rejected
 
 ``boleh`` lists the logins of the role (the development team once it is recorded, the OPD's
 own technical team) and the override logins; ``dokumen`` is present when the SOP asks for a
-document, ``tim_pengembang`` on the step that forms the team, ``temuan`` (with the closing
+document, with ``keluaran`` (the outputs' slugs, ``engine.slug``) when it names several: one
+file per output, its name containing the slug (``engine.output_file_matches``), ``tim_pengembang`` on the step that forms the team, ``temuan`` (with the closing
 statuses that mean *tidak*) on the decision whose *tidak* must fill the *Temuan Verifikasi*
 field (step 6). A step the service performs
 itself gets no rules (it is closed by the service). The engine's refusal with a put-back note
@@ -27,6 +29,7 @@ from connector.services import Services
 from connector.sop.model import Role, Step
 from connector.store import cases
 from connector.tracker import CaseField
+from connector.workflow.engine import slug
 from connector.workflow.policy import policy_for
 from connector.workflow.state import case_view
 
@@ -47,6 +50,8 @@ def rules_text(step: Step, allowed: tuple[str, ...], tidak: tuple[str, ...] = ()
              f"boleh: {', '.join(allowed)}"]
     if step.requires_document:
         lines.append(f"dokumen: {'; '.join(step.outputs) or 'dokumen langkah ini'}")
+        if len(step.outputs) > 1:
+            lines.append(f"keluaran: {'; '.join(slug(o) for o in step.outputs)}")
     if step.records_team:
         lines.append("tim_pengembang: wajib")
     if step.findings and tidak:

@@ -66,9 +66,29 @@ module SopConnector
 
     def document_error(rules)
       return nil unless rules.key?('dokumen')
+      return outputs_error(rules) if rules.key?('keluaran')
       return nil if @issue.attachments.any? || @issue.saved_attachments.any?
 
       message(:missing_document, documents: rules['dokumen'])
+    end
+
+    # Several outputs: one file each, its name (as a slug) containing the output's slug, as the
+    # service's engine checks (connector.workflow.engine.output_file_matches).
+    def outputs_error(rules)
+      names = (@issue.attachments.to_a + @issue.saved_attachments.to_a).map { |a| slug(a.filename) }
+      outputs = rules['dokumen'].split(';').map(&:strip)
+      slugs = rules['keluaran'].split(';').map(&:strip)
+      missing = outputs.zip(slugs).reject do |_, wanted|
+        names.any? { |name| "-#{name}-".include?("-#{wanted}-") }
+      end
+      return nil if missing.empty?
+
+      message(:missing_outputs, missing: missing.map(&:first).join('; '),
+                                examples: slugs.map { |s| "#{s}.pdf" }.join(', '))
+    end
+
+    def slug(text)
+      text.to_s.downcase.scan(/[[:alnum:]]+/).join('-')
     end
 
     def team_error(rules)
