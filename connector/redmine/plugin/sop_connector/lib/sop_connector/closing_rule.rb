@@ -67,7 +67,7 @@ module SopConnector
     def document_error(rules)
       return nil unless rules.key?('dokumen')
       return outputs_error(rules) if rules.key?('keluaran')
-      return nil if @issue.attachments.any? || @issue.saved_attachments.any?
+      return nil if round_files(rules).any?
 
       message(:missing_document, documents: rules['dokumen'])
     end
@@ -75,7 +75,7 @@ module SopConnector
     # Several outputs: one file each, its name (as a slug) containing the output's slug, as the
     # service's engine checks (connector.workflow.engine.output_file_matches).
     def outputs_error(rules)
-      names = (@issue.attachments.to_a + @issue.saved_attachments.to_a).map { |a| slug(a.filename) }
+      names = round_files(rules).map { |a| slug(a.filename) }
       outputs = rules['dokumen'].split(';').map(&:strip)
       slugs = rules['keluaran'].split(';').map(&:strip)
       missing = outputs.zip(slugs).reject do |_, wanted|
@@ -85,6 +85,19 @@ module SopConnector
 
       message(:missing_outputs, missing: missing.map(&:first).join('; '),
                                 examples: slugs.map { |s| "#{s}.pdf" }.join(', '))
+    end
+
+    # The files of this round: after berkas_sejak (the step's last completion, a loop sent the
+    # case back), in whole seconds as the service reads Redmine's times; new ones always count.
+    def round_files(rules)
+      files = @issue.attachments.to_a
+      since = begin
+        Time.iso8601(rules['berkas_sejak']) if rules.key?('berkas_sejak')
+      rescue ArgumentError
+        nil
+      end
+      files = files.select { |a| a.created_on.to_i > since.to_i } if since
+      files + @issue.saved_attachments.to_a
     end
 
     def slug(text)
