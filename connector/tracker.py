@@ -30,6 +30,7 @@ class CaseField(StrEnum):
     DEV_TEAM = "dev_team"
     REMAINING_HARI_KERJA = "remaining_hari_kerja"
     STEP_RULES = "step_rules"  # what the Redmine plugin checks at save (workflow.step_rules)
+    VERIFICATION_FINDINGS = "verification_findings"  # what step 6 "tidak" found missing
 
 
 TEAM_FUNCTION_PREFIX = "team_function:"

@@ -32,6 +32,7 @@ from connector.sop.loader import load_sop
 from connector.sop.model import Role
 from connector.store import audit, cases
 from connector.store.db import make_engine
+from connector.workflow.engine import missing_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY_TIMEOUT = 1500  # seconds; only so a hung demo cannot hang the suite
@@ -218,7 +219,10 @@ def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
             current = sop.step(current).next
         assert action.step == current
         assert action.login in holders[step.role]
-        assert bool(action.document) == step.requires_document
+        assert bool(action.documents) == step.requires_document
+        # One file per output, named by the naming rule the engine checks.
+        assert not missing_outputs(step, frozenset(name for name, _ in action.documents))
+        assert bool(action.findings) == (bool(step.findings) and action.status == "Rejected")
         decision = step.decision
         current = step.next if decision is None else \
             decision.ya if action.status == "Closed" else decision.tidak

@@ -37,7 +37,7 @@ from connector.documents import (
     SuratKepadaOpd,
     Unavailability,
     deliverables_from_links,
-    kekurangan_from_note,
+    kekurangan_from_findings,
     standard_next_steps,
 )
 from connector.documents.fetcher import AssetFetcher, AssetRefused
@@ -103,8 +103,9 @@ def berita_acara(s: DocumentSettings, **changes: Any) -> BeritaAcara:
     return dataclasses.replace(doc, **changes)
 
 
-def temuan(note: str = NOTE, **changes: Any) -> Unavailability:
-    k = kekurangan_from_note(note)
+def temuan(note: str = NOTE, findings: tuple[str, ...] = ("SDM", "Anggaran"),
+           **changes: Any) -> Unavailability:
+    k = kekurangan_from_findings(findings)
     found = Unavailability(
         nama_aplikasi="SI Puskesmas", deskripsi="Aplikasi pencatatan kunjungan pasien.",
         opd=Opd("DINKES", "Dinas Kesehatan"),
@@ -388,8 +389,9 @@ def test_laporan_and_letter_say_what_is_missing(s: DocumentSettings, tmp_path: P
     assert "Nomor: 000.1.5/003/DKIST/2026" in words and "Contoh Kabid, S.Kom." in words
 
 
-def test_a_note_naming_nothing_refers_to_the_note(s: DocumentSettings, tmp_path: Path) -> None:
-    t = temuan("Belum memungkinkan tahun ini.")
+def test_no_findings_refers_to_the_note(s: DocumentSettings, tmp_path: Path) -> None:
+    """A step 6 recorded before the Temuan Verifikasi field existed: the note alone."""
+    t = temuan("Belum memungkinkan tahun ini.", findings=())
     assert t.kekurangan == frozenset()
     letter = surat(s, t, nomor_laporan=None, tembusan=())
     text = flat(pdf_text(render_pdf(DocumentKind.SURAT, letter, s), tmp_path))
@@ -399,22 +401,33 @@ def test_a_note_naming_nothing_refers_to_the_note(s: DocumentSettings, tmp_path:
     assert flat("sebagaimana catatan verifikasi berikut") in lap
 
 
-@pytest.mark.parametrize(("note", "expected"), [
-    ("Infrastruktur server belum tersedia", {Kekurangan.INFRASTRUKTUR}),
-    ("infra struktur jaringan", {Kekurangan.INFRASTRUKTUR}),
-    ("SDM tidak mencukupi", {Kekurangan.SDM}),
-    ("Sumber Daya Manusia terbatas", {Kekurangan.SDM}),
-    ("staf penuh", {Kekurangan.SDM}), ("staff penuh", {Kekurangan.SDM}),
-    ("tenaga ahli belum ada", {Kekurangan.SDM}),
-    ("anggaran tidak ada", {Kekurangan.ANGGARAN}), ("dana terbatas", {Kekurangan.ANGGARAN}),
-    ("biaya lisensi", {Kekurangan.ANGGARAN}), ("pembiayaan belum ada", {Kekurangan.ANGGARAN}),
-    ("pendanaan belum ada", {Kekurangan.ANGGARAN}),
-    ("ditunda ke tahun anggaran 2027", set()), ("Dinas sedang sibuk", set()), ("", set()),
-    ("Infrastruktur, SDM dan anggaran belum siap", set(Kekurangan)),
+@pytest.mark.parametrize(("chosen", "expected"), [
+    (("Infrastruktur",), {Kekurangan.INFRASTRUKTUR}), (("SDM",), {Kekurangan.SDM}),
+    (("Anggaran",), {Kekurangan.ANGGARAN}), ((" sdm ", "ANGGARAN"), {Kekurangan.SDM,
+                                                                      Kekurangan.ANGGARAN}),
+    (("Infrastruktur", "SDM", "Anggaran"), set(Kekurangan)), ((), set()),
 ])
-def test_what_is_missing_is_read_from_the_step_6_note(note: str,
-                                                       expected: set[Kekurangan]) -> None:
-    assert kekurangan_from_note(note) == expected
+def test_what_is_missing_is_what_the_kabid_chose(chosen: tuple[str, ...],
+                                                 expected: set[Kekurangan]) -> None:
+    assert kekurangan_from_findings(chosen) == expected
+
+
+def test_an_unknown_finding_is_an_error_not_a_guess() -> None:
+    with pytest.raises(DocumentError, match="Listrik"):
+        kekurangan_from_findings(("Listrik",))
+
+
+def test_the_documents_list_only_what_was_chosen_not_what_the_note_names(
+        s: DocumentSettings, tmp_path: Path) -> None:
+    """The note names all three (and says two are there); the field says: anggaran only."""
+    note = "infrastruktur dan SDM tersedia, anggaran belum"
+    t = temuan(note, findings=("Anggaran",))
+    lap = flat(pdf_text(render_pdf(DocumentKind.LAPORAN, laporan(s, t), s), tmp_path, "lap"))
+    assert flat("belum dapat dipenuhi karena tidak tersedia: 1. anggaran;") in lap
+    assert flat(note) in lap
+    assert "sumber daya manusia (SDM);" not in lap and "infrastruktur;" not in lap
+    letter = flat(pdf_text(render_pdf(DocumentKind.SURAT, surat(s, t), s), tmp_path, "sur"))
+    assert flat("karena tidak tersedianya anggaran.") in letter and flat(note) in letter
 
 
 def test_next_steps_follow_what_is_missing() -> None:

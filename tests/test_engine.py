@@ -114,13 +114,64 @@ def test_the_opd_technical_team_is_per_opd() -> None:
     assert not decide(SOP, other_opd, closed(11, "opd-default"), POLICY, CAL).refused
 
 
-@pytest.mark.parametrize("step, actor", [(5, "kasi"), (9, "dev1"), (13, "dev1")])
-def test_a_document_step_without_its_document_is_refused(step: int, actor: str) -> None:
+STEP_9_FILES = frozenset({"Jadwal_Pengembangan_Aplikasi.pdf", "alur-bisnis v2.pdf",
+                          "DOKUMEN ANALISIS.docx"})
+
+
+@pytest.mark.parametrize("step, actor, files", [
+    (5, "kasi", {"laporan.pdf"}), (9, "dev1", STEP_9_FILES), (13, "dev1", {"laporan.pdf"})])
+def test_a_document_step_without_its_document_is_refused(step: int, actor: str,
+                                                          files: set[str]) -> None:
     decision = decide(SOP, case(step), closed(step, actor), POLICY, CAL)
     assert decision.refused
     assert SOP.step(step).outputs[0] in decision.commands[0].note
-    attached = closed(step, actor, attachments=frozenset({"laporan.pdf"}))
+    attached = closed(step, actor, attachments=frozenset(files))
     assert not decide(SOP, case(step), attached, POLICY, CAL).refused
+
+
+def test_step_9_needs_a_file_for_each_output_and_names_the_missing() -> None:
+    one = closed(9, "dev1", attachments=frozenset({"jadwal-pengembangan-aplikasi.pdf",
+                                                   "catatan.txt"}))
+    [refusal] = decide(SOP, case(9), one, POLICY, CAL).commands
+    assert isinstance(refusal, RefuseCompletion)
+    assert "keluaran Alur Bisnis; Dokumen analisis belum dilampirkan" in refusal.note
+    assert "Jadwal Pengembangan Aplikasi" not in refusal.note.split("misalnya")[0]
+    assert ("misalnya jadwal-pengembangan-aplikasi.pdf, alur-bisnis.pdf, dokumen-analisis.pdf"
+            in refusal.note)
+    # A name only containing the words inside another word does not count.
+    near = closed(9, "dev1", attachments=STEP_9_FILES - {"alur-bisnis v2.pdf"}
+                  | {"alurbisnis.pdf", "xalur-bisnis.pdf"})
+    [refusal] = decide(SOP, case(9), near, POLICY, CAL).commands
+    assert isinstance(refusal, RefuseCompletion) and "keluaran Alur Bisnis belum" in refusal.note
+
+
+def test_a_single_output_step_takes_any_file_of_the_round() -> None:
+    assert not decide(SOP, case(5), closed(5, "kasi", attachments=frozenset({"x.pdf"})),
+                      POLICY, CAL).refused
+
+
+def test_step_6_tidak_without_findings_is_refused_naming_the_field_and_values() -> None:
+    [refusal] = decide(SOP, case(6), closed(6, "kabid", status="Rejected", note="Belum."),
+                       POLICY, CAL).commands
+    assert refusal == RefuseCompletion(6, "In Progress", (
+        "Kolom 'Temuan Verifikasi' belum diisi: pilih yang tidak tersedia (Infrastruktur, SDM, "
+        "Anggaran) pada subtugas ini, lalu selesaikan kembali langkah 6 dengan status "
+        "Rejected."))
+    odd = closed(6, "kabid", status="Rejected", findings=("Anggaran", "Listrik"))
+    [refusal] = decide(SOP, case(6), odd, POLICY, CAL).commands
+    assert isinstance(refusal, RefuseCompletion)
+    assert "berisi nilai yang tidak dikenal (Listrik)" in refusal.note
+    # "ya" needs no findings, and findings given with "ya" are not recorded.
+    ya = decide(SOP, case(6), closed(6, "kabid", findings=("SDM",)), POLICY, CAL)
+    assert ya.commands[0] == CompleteStep(6, Outcome.YA, "kabid", "")
+
+
+def test_step_6_tidak_records_exactly_the_chosen_findings() -> None:
+    note = "infrastruktur dan SDM tersedia, anggaran belum"
+    event = closed(6, "kabid", status="Rejected", note=note, findings=("Anggaran",))
+    decision = decide(SOP, case(6), event, POLICY, CAL)
+    assert decision.commands[0] == CompleteStep(6, Outcome.TIDAK, "kabid", note,
+                                                findings=("Anggaran",))
 
 
 def test_a_step_that_is_not_current_is_refused() -> None:
@@ -142,9 +193,11 @@ def test_step_6_ya_goes_to_8() -> None:
 
 def test_step_6_tidak_activates_7_cancels_the_rest_and_7_ends_the_case_refused() -> None:
     decision = decide(
-        SOP, case(6), closed(6, "kabid", status="Rejected", note="Anggaran tidak ada"), POLICY, CAL
+        SOP, case(6), closed(6, "kabid", status="Rejected", note="Anggaran tidak ada",
+                             findings=("Anggaran",)), POLICY, CAL
     )
-    assert decision.commands[0] == CompleteStep(6, Outcome.TIDAK, "kabid", "Anggaran tidak ada")
+    assert decision.commands[0] == CompleteStep(6, Outcome.TIDAK, "kabid", "Anggaran tidak ada",
+                                                findings=("Anggaran",))
     assert [c.step for c in decision.commands if isinstance(c, CancelStep)] == [
         8,
         9,
@@ -250,7 +303,7 @@ def test_the_whole_happy_path_visits_every_main_step_once() -> None:
             view.current_step,
             actors[view.current_step],
             team=("dev1",),
-            attachments=frozenset({"dokumen.pdf"}),
+            attachments=frozenset({"dokumen.pdf"}) | STEP_9_FILES,
         )
         decision = decide(SOP, view, event, POLICY, CAL)
         assert not decision.refused, decision

@@ -218,7 +218,8 @@ def _refused_case(fc: FaultCase) -> None:
     for step in (2, 3, 4, 5):
         fc.close(step)
     fc.close(6, "workflow.after_step_cancelled", "workflow.after_step_created",
-             status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.")
+             status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.",
+             findings=("SDM", "Anggaran"))
     fc.close(7)
     assert driver.case().status is CaseStatus.REJECTED
     names = Counter(_attachments(driver))

@@ -34,7 +34,7 @@ from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from tests.gitlab_stubs import GITLAB_CONFIG
 from tests.test_localgit import clone, git
-from tests.workflow_driver import DOCUMENT_STEPS, ROLE_OF_STEP
+from tests.workflow_driver import DOCUMENT_STEPS, ROLE_OF_STEP, output_files
 
 LOCAL_GIT = '\n[local_git]\nroot = "git"\n'
 ENV = {"SOP_TEST_REDMINE_KEY": "k", "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN}
@@ -72,7 +72,8 @@ class FakeCase:
     def act(self, step: int) -> None:
         """The step's person closes its subtask; the worker then re-reads it."""
         self.tracker.act(self.issue(step), ROLE_OF_STEP[step], status="Closed",
-                         attach=f"langkah-{step}.pdf" if step in DOCUMENT_STEPS else None,
+                         attach=dict.fromkeys(output_files(step), b"")
+                         if step in DOCUMENT_STEPS else None,
                          fields={"dev_team": ["dev1", "dev2"]} if step == 4 else None)
         with self.services.engine.begin() as conn:
             jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": self.issue(step)})

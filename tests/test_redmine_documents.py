@@ -72,7 +72,8 @@ def test_an_accepted_case_closes_with_one_berita_acara_despite_a_kill(driver: Ca
 def test_a_refused_case_ends_rejected_with_its_report_and_letter(driver: CaseDriver) -> None:
     driver.open()
     driver.walk([2, 3, 4, 5])
-    driver.act(6, status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.")
+    driver.act(6, status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.",
+               findings=("SDM", "Anggaran"))
     driver.sync(6)
     driver.act(7)
     driver.sync(7)

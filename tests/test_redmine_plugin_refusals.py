@@ -24,7 +24,7 @@ from connector.store import audit
 from tests.conftest import INTAKE_TOKEN
 from tests.plugin_service import SECRET, plugin_config
 from tests.redmine_plugin import form_token, signed_in
-from tests.workflow_driver import CaseDriver
+from tests.workflow_driver import CaseDriver, output_files
 
 RULES = next(f.name for f in DEFAULT_CUSTOM_FIELDS if f.key == "step_rules")  # in Redmine
 
@@ -211,3 +211,67 @@ def test_headless_chromium_sees_the_refusal_in_the_web_form(
                                   "kadis. Perubahan oleh kabid ditolak.") in shown
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert driver.remote(2).status.name == "In Progress"
+
+
+FINDINGS_REFUSAL = (
+    "Kolom 'Temuan Verifikasi' belum diisi: pilih yang tidak tersedia (Infrastruktur, SDM, "
+    "Anggaran) pada subtugas ini, lalu selesaikan kembali langkah 6 dengan status Rejected.")
+
+
+def test_step_6_tidak_without_findings_is_refused_at_save(driver: CaseDriver) -> None:
+    driver.open()
+    driver.walk([2, 3, 4, 5])
+    rules = {f.name: f.value for f in driver.remote(6).custom_fields}[RULES]
+    assert "temuan: wajib_jika_tidak\nstatus_tidak: Rejected" in rules
+    answer = _rest_update(driver, 6, "kabid", status_id=driver.status_id("Rejected"),
+                          notes="infrastruktur dan SDM tersedia, anggaran belum")
+    _assert_refused_and_nothing_moved(driver, 6, answer, FINDINGS_REFUSAL)
+    # The same message as the engine's put-back note on a Redmine without the plugin.
+    driver.act(6, status="Rejected", notes="Anggaran belum.", findings=("Anggaran",))
+    driver.sync(6)
+    assert driver.case().current_step == 7
+
+
+def _outputs_refusal(missing: str) -> str:
+    return (f"Kelengkapan belum ada: keluaran {missing} belum dilampirkan pada putaran ini. "
+            "Lampirkan satu berkas untuk setiap keluaran; nama berkas memuat nama keluaran "
+            "(huruf kecil, spasi dan tanda baca menjadi \"-\"), misalnya "
+            "jadwal-pengembangan-aplikasi.pdf, alur-bisnis.pdf, dokumen-analisis.pdf. Hanya "
+            "berkas yang dilampirkan pada putaran ini yang dihitung. Lampirkan, lalu "
+            "selesaikan kembali.")
+
+
+def _upload(driver: CaseDriver, login: str, *names: str) -> list[dict[str, str]]:
+    import io
+
+    api = driver.api(login)
+    return [{"token": api.upload(io.BytesIO(b"%PDF-1.4 x"), filename=n)["token"], "filename": n}
+            for n in names]
+
+
+def test_step_9_needs_each_output_of_this_round_at_save(driver: CaseDriver) -> None:
+    driver.open()
+    driver.walk([2, 3, 4, 5, 6, 8])
+    rules = {f.name: f.value for f in driver.remote(9).custom_fields}[RULES]
+    assert "keluaran: jadwal-pengembangan-aplikasi; alur-bisnis; dokumen-analisis" in rules
+    assert "berkas_sejak" not in rules  # the first round counts every file
+    jadwal, alur, analisis = output_files(9)
+    answer = _close_over_rest(driver, 9, "dev1", uploads=_upload(driver, "dev1", jadwal))
+    _assert_refused_and_nothing_moved(
+        driver, 9, answer, _outputs_refusal("Alur Bisnis; Dokumen analisis"))
+    driver.act(9)  # one file per output
+    driver.sync(9)
+    driver.walk([10])
+    driver.act(11, status="Rejected", notes="Alur bisnis belum sesuai.")  # a re-plan
+    driver.sync(11)
+    assert driver.case().current_step == 9
+    rules = {f.name: f.value for f in driver.remote(9).custom_fields}[RULES]
+    assert re.search(r"^berkas_sejak: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", rules,
+                     re.MULTILINE), rules
+    answer = _close_over_rest(driver, 9, "dev1", notes="Rencana yang sama.")
+    _assert_refused_and_nothing_moved(
+        driver, 9, answer,
+        _outputs_refusal("Jadwal Pengembangan Aplikasi; Alur Bisnis; Dokumen analisis"))
+    driver.act(9, files=tuple(f"revisi-{n}" for n in (jadwal, alur, analisis)))
+    driver.sync(9)
+    assert driver.case().current_step == 10

@@ -112,6 +112,9 @@ Role.find_by!(name: 'Pelaksana SOP').remove_permission!(:manage_subtasks)
 IssueCustomField.find_by!(name: 'Kunci SOP').update!(is_filter: false)
 field = IssueCustomField.find_by!(name: 'Nomor Langkah')
 field.trackers = field.trackers.reject { |t| t.name == 'Langkah SOP' }
+findings = IssueCustomField.find_by!(name: 'Temuan Verifikasi')
+findings.possible_values = findings.possible_values - ['SDM']
+findings.save!
 """
 
 
@@ -216,7 +219,8 @@ def test_first_run_creates_everything(story: SetupStory) -> None:
         'created project "permohonan-aplikasi"', *fields,
         *(f'created member "{login}"' for login in SOP_LOGINS),
         'WARN member "nobody" "no such user: create it, then run this again"',
-        "SETUP changed=26",  # 13 + one per custom field (13 with Aturan Langkah, Tim: <fungsi>)
+        "SETUP changed=27",  # 13 + one per custom field (14: Aturan Langkah, Tim: <fungsi>,
+        #                       Temuan Verifikasi)
     ]
     assert story.after_first == []
 
@@ -257,8 +261,9 @@ def test_third_run_repairs_only_what_was_undone(story: SetupStory) -> None:
         'updated custom_field "Kunci SOP" "set is_filter"',
         'updated custom_field "Nama Aplikasi" "set permohonan-aplikasi"',
         'updated custom_field "Nomor Langkah" "set Langkah SOP"',
+        'updated custom_field "Temuan Verifikasi" "set possible values SDM"',
         'created member "opd1"',
-        "SETUP changed=7",
+        "SETUP changed=8",
     ]
     assert story.after_third == []
 

@@ -73,7 +73,8 @@ def test_the_happy_path_from_letter_to_step_17(driver: CaseDriver) -> None:
 def test_refusal_at_6_activates_7_and_ends_the_case_rejected(driver: CaseDriver) -> None:
     driver.open()
     driver.walk([2, 3, 4, 5])
-    driver.act(6, status="Rejected", notes="Anggaran TA 2026 tidak tersedia.")
+    driver.act(6, status="Rejected", notes="Anggaran TA 2026 tidak tersedia.",
+               findings=("Anggaran",))
     driver.sync(6)
     case = driver.case()
     assert case.current_step == 7 and case.status is CaseStatus.OPEN

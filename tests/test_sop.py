@@ -615,3 +615,25 @@ def test_the_steps_with_special_behaviour_are_named_by_the_data() -> None:
 def test_records_team_must_be_a_boolean() -> None:
     assert problems_of(sop_toml(step(1, "next = 2"), step(2, extra='records_team = "ya"'))) == [
         f"{SOURCE}: step 2: 'records_team' must be true or false"]
+
+
+def test_step_6_names_its_findings_and_redmine_offers_the_same_values() -> None:
+    from connector.redmine.schema import RedmineSchema
+
+    sop = load_default_sop()
+    assert sop.findings_step == 6
+    assert sop.step(6).findings == ("Infrastruktur", "SDM", "Anggaran")
+    assert [s.number for s in sop.steps if s.findings] == [6]
+    field = RedmineSchema().custom_field("verification_findings")
+    assert (field.name, field.field_format, field.multiple) == ("Temuan Verifikasi", "list", True)
+    assert field.possible_values == sop.step(6).findings
+
+
+@pytest.mark.parametrize("follow, findings", [
+    ("next = 2", '["Anggaran"]'), ("decision = { ya = 2, tidak = 2 }", '["SDM", "SDM"]'),
+    ("decision = { ya = 2, tidak = 2 }", '["SDM", " "]'),
+])
+def test_findings_belong_to_a_decision_and_are_distinct(follow: str, findings: str) -> None:
+    assert problems_of(sop_toml(step(1, follow, extra=f"findings = {findings}"), step(2))) == [
+        f"{SOURCE}: step 1: 'findings' belongs to a decision step and lists distinct, "
+        "non-empty names"]

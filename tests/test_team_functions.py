@@ -72,7 +72,8 @@ def test_the_facts_carry_the_functions_of_the_latest_recording() -> None:
 
 def test_the_rules_name_the_function_fields_the_plugin_accepts() -> None:
     four = SOP.step(4)
-    text = rules_text(four, ("kasi",), ("Tim: IT Project Manager", "Tim: Programmer"))
+    text = rules_text(four, ("kasi",),
+                      team_fields=("Tim: IT Project Manager", "Tim: Programmer"))
     assert text.splitlines()[-2:] == ["tim_pengembang: wajib",
                                       "tim_fungsi: Tim: IT Project Manager; Tim: Programmer"]
-    assert "tim_fungsi" not in rules_text(SOP.step(5), ("kasi",), ("Tim: Programmer",))
+    assert "tim_fungsi" not in rules_text(SOP.step(5), ("kasi",), team_fields=("Tim: Programmer",))

@@ -12,9 +12,11 @@ from redminelib import Redmine
 
 from connector.handlers import handlers_for
 from connector.services import Services
+from connector.sop.loader import load_default_sop
 from connector.store import cases, jobs
 from connector.store.cases import Case
 from connector.store.kinds import SYNC_ISSUE
+from connector.workflow.engine import slug
 from tests.conftest import auth, sample_letter
 
 ROLE_OF_STEP = {
@@ -36,6 +38,15 @@ ROLE_OF_STEP = {
     17: "dev1",
 }
 DOCUMENT_STEPS = {5, 9, 13}
+
+
+def output_files(step: int) -> tuple[str, ...]:
+    """The files a person attaches to a document step: one per SOP output, named by the
+    naming rule (``engine.output_file_matches``), or ``langkah-N.pdf`` for a single output."""
+    outputs = load_default_sop().step(step).outputs
+    if len(outputs) <= 1:
+        return (f"langkah-{step}.pdf",)
+    return tuple(f"{slug(o)}-langkah-{step}.pdf" for o in outputs)
 
 
 @dataclass
@@ -79,20 +90,35 @@ class CaseDriver:
         status: str = "Closed",
         notes: str = "",
         attach: bool | None = None,
+        files: tuple[str, ...] | None = None,
         team: tuple[str, ...] = (),
+        findings: tuple[str, ...] = (),
     ) -> None:
-        """A person closes (or rejects) their step's subtask, as they would in Redmine."""
+        """A person closes (or rejects) their step's subtask, as they would in Redmine.
+
+        A document step gets ``files`` (default: ``output_files``), attached in the same save;
+        ``findings`` fills *Temuan Verifikasi* (step 6 *tidak*).
+        """
         login = login or ROLE_OF_STEP[step]
         api = self.api(login)
         issue_id = self.step_issue(step)
         fields: dict[str, Any] = {"status_id": self.status_id(status), "notes": notes}
-        if attach if attach is not None else step in DOCUMENT_STEPS:
-            upload = api.upload(io.BytesIO(b"%PDF-1.4 dokumen"), filename=f"langkah-{step}.pdf")
-            fields["uploads"] = [{"token": upload["token"], "filename": f"langkah-{step}.pdf"}]
+        if files is None and (attach if attach is not None else step in DOCUMENT_STEPS):
+            files = output_files(step)
+        uploads = []
+        for name in files or ():
+            upload = api.upload(io.BytesIO(b"%PDF-1.4 dokumen"), filename=name)
+            uploads.append({"token": upload["token"], "filename": name})
+        if uploads:
+            fields["uploads"] = uploads
+        custom = []
         if team:
-            fields["custom_fields"] = [
-                {"id": self.field_id("Tim Pengembang"), "value": [self.user_id(u) for u in team]}
-            ]
+            custom.append(
+                {"id": self.field_id("Tim Pengembang"), "value": [self.user_id(u) for u in team]})
+        if findings:
+            custom.append({"id": self.field_id("Temuan Verifikasi"), "value": list(findings)})
+        if custom:
+            fields["custom_fields"] = custom
         api.issue.update(issue_id, **fields)
 
     def sync(self, step: int) -> None:

@@ -45,8 +45,10 @@ class RedmineRoles:
         return self._clients[login]
 
     def close_step(self, issue_id: int, login: str, *, status: str, notes: str = "",
-                   uploads: Sequence[Upload] = (), team: Sequence[str] = ()) -> int | None:
-        """``login`` sets the subtask's status (with notes, documents, the team field).
+                   uploads: Sequence[Upload] = (), team: Sequence[str] = (),
+                   findings: Sequence[str] = ()) -> int | None:
+        """``login`` sets the subtask's status (with notes, documents, the team field, the
+        Temuan Verifikasi field).
 
         Returns the id of the journal Redmine wrote, as the redmine_webhook plugin sends it.
         """
@@ -56,9 +58,14 @@ class RedmineRoles:
             fields["uploads"] = [
                 {"token": api.upload(BytesIO(u.content), filename=u.filename)["token"],
                  "filename": u.filename, "content_type": "application/pdf"} for u in uploads]
+        custom = []
         if team:
-            fields["custom_fields"] = [{"id": self._field_ids["Tim Pengembang"],
-                                        "value": [self.user_id(login) for login in team]}]
+            custom.append({"id": self._field_ids["Tim Pengembang"],
+                           "value": [self.user_id(login) for login in team]})
+        if findings:
+            custom.append({"id": self._field_ids["Temuan Verifikasi"], "value": list(findings)})
+        if custom:
+            fields["custom_fields"] = custom
         api.issue.update(issue_id, **fields)
         journals = list(self.as_user(ADMIN).issue.get(issue_id, include=["journals"]).journals)
         return int(journals[-1].id) if journals else None

@@ -27,16 +27,17 @@ class Action:
     login: str
     notes: str
     status: str = CLOSED
-    document: tuple[str, str] | None = None  # (file name, title) of a PDF to attach
+    # (file name, title) of each PDF to attach: one per SOP output of a step with several,
+    # named by the naming rule (the file name contains the output's slug, see the engine)
+    documents: tuple[tuple[str, str], ...] = ()
     team: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()  # Temuan Verifikasi, at a step 6 "tidak"
     push: str = ""  # commit message of the team's work pushed before closing (step 12)
     by_hand_only: bool = False  # skipped when the service already did the step
 
     def uploads(self) -> tuple[Upload, ...]:
-        if self.document is None:
-            return ()
-        filename, title = self.document
-        return (Upload(filename, sample_pdf(title, self.notes)),)
+        return tuple(Upload(filename, sample_pdf(title, self.notes))
+                     for filename, title in self.documents)
 
 
 OPENING = (
@@ -45,7 +46,7 @@ OPENING = (
     Action(4, "kasi", "Tim Pengembang: Pengembang Satu dan Pengembang Dua.",
            team=("dev1", "dev2")),
     Action(5, "kasi", "Hasil analisis aplikasi terlampir.",
-           document=("analisis-aplikasi.pdf", "Analisis Aplikasi SI Puskesmas")),
+           documents=(("analisis-aplikasi.pdf", "Analisis Aplikasi SI Puskesmas"),)),
 )
 APPROVAL = (
     Action(6, "kabid", "Infrastruktur, SDM dan anggaran tersedia. Lanjutkan."),
@@ -53,7 +54,9 @@ APPROVAL = (
 )
 PLANNING = (
     Action(9, "dev1", "Rencana pengembangan terlampir.",
-           document=("rencana-pengembangan.pdf", "Rencana Pengembangan SI Puskesmas")),
+           documents=(("jadwal-pengembangan-aplikasi.pdf", "Jadwal Pengembangan Aplikasi"),
+                      ("alur-bisnis.pdf", "Alur Bisnis SI Puskesmas"),
+                      ("dokumen-analisis.pdf", "Dokumen Analisis SI Puskesmas"))),
     Action(10, "dev1", "Rencana sudah dipresentasikan kepada Tim Teknis Dinas Kesehatan."),
 )
 PLAN_ACCEPTED = Action(11, "opd1", "Rencana pengembangan disetujui.")
@@ -61,7 +64,7 @@ BUILDING = (
     Action(12, "dev1", "Aplikasi dan seluruh dokumentasi sudah di repositori.",
            push="Aplikasi SI Puskesmas dan dokumentasinya"),
     Action(13, "dev1", "Hasil pengembangan sudah dipresentasikan; laporan terlampir.",
-           document=("hasil-pengembangan.pdf", "Presentasi Hasil Pengembangan")),
+           documents=(("hasil-pengembangan.pdf", "Presentasi Hasil Pengembangan"),)),
 )
 RESULT_ACCEPTED = Action(14, "opd1", "Hasil pengembangan diterima. Terima kasih.")
 CLOSING = (
@@ -70,7 +73,7 @@ CLOSING = (
 )
 REFUSAL = (
     Action(6, "kabid", "Anggaran dan SDM tidak tersedia pada tahun anggaran ini.",
-           status=REJECTED),
+           status=REJECTED, findings=("SDM", "Anggaran")),
     Action(7, "bidangti", "Laporan ketidaktersediaan dan surat kepada OPD disiapkan."),
 )
 REPLAN = Action(11, "opd1", "Alur pendaftaran pasien belum sesuai; mohon rencana direvisi.",
@@ -79,14 +82,17 @@ REWORK = Action(14, "opd1", "Laporan bulanan belum dapat diunduh sebagai Excel; 
                 status=REJECTED)
 REPLANNING = (
     Action(9, "dev1", "Rencana pengembangan revisi terlampir (alur pendaftaran diperbaiki).",
-           document=("rencana-pengembangan-revisi.pdf", "Rencana Pengembangan (Revisi)")),
+           documents=(("jadwal-pengembangan-aplikasi-revisi.pdf",
+                       "Jadwal Pengembangan Aplikasi (Revisi)"),
+                      ("alur-bisnis-revisi.pdf", "Alur Bisnis (Revisi)"),
+                      ("dokumen-analisis-revisi.pdf", "Dokumen Analisis (Revisi)"))),
     PLANNING[1],
 )
 REBUILDING = (
     Action(12, "dev1", "Perbaikan ekspor laporan bulanan sudah di repositori.",
            push="Ekspor laporan bulanan ke Excel"),
     Action(13, "dev1", "Hasil perbaikan sudah dipresentasikan; laporan terlampir.",
-           document=("hasil-perbaikan.pdf", "Presentasi Hasil Perbaikan")),
+           documents=(("hasil-perbaikan.pdf", "Presentasi Hasil Perbaikan"),)),
 )
 
 

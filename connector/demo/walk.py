@@ -62,14 +62,17 @@ class CaseWalker:
             self._push(case_id, action)
         verb = ("menolak (status Rejected = tidak)" if action.status == REJECTED
                 else "menyelesaikan subtugas (status Closed)")
-        extra = (f", melampirkan {action.document[0]}" if action.document else "") + \
-            (f", mengisi Tim Pengembang: {', '.join(action.team)}" if action.team else "")
+        files = ", ".join(name for name, _ in action.documents)
+        extra = (f", melampirkan {files}" if files else "") + \
+            (f", mengisi Tim Pengembang: {', '.join(action.team)}" if action.team else "") + \
+            (f", mengisi Temuan Verifikasi: {', '.join(action.findings)}"
+             if action.findings else "")
         self.progress.action(action.step, title, PEOPLE.get(action.login, action.login),
                              f"{verb}{extra}\n        “{action.notes}”")
         issue_id = _issue_of(case, action.step)
         journal = self.roles.close_step(issue_id, action.login, status=action.status,
                                         notes=action.notes, uploads=action.uploads(),
-                                        team=action.team)
+                                        team=action.team, findings=action.findings)
         if self.hints:
             self.client.redmine_hint(issue_id, journal)
         seen, acted_at = len(case["timeline"]), time.monotonic()

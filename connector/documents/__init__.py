@@ -30,7 +30,7 @@ from connector.documents.model import (
     deliverables_from_links,
 )
 from connector.documents.numbering import NumberingError, issue_number
-from connector.documents.verification import kekurangan_from_note, standard_next_steps
+from connector.documents.verification import kekurangan_from_findings, standard_next_steps
 from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
 
 __all__ = [
@@ -58,7 +58,7 @@ __all__ = [
     "deliverables_from_links",
     "issue_number",
     "kalimat_tanggal",
-    "kekurangan_from_note",
+    "kekurangan_from_findings",
     "standard_next_steps",
     "tanggal_panjang",
     "terbilang",

@@ -207,8 +207,9 @@ class Kekurangan(StrEnum):
 class Unavailability:
     """Step 6 "tidak": what was asked, what is missing, the Kabid's note and the way forward.
 
-    An empty ``kekurangan`` means the note names none of the three; the documents then refer
-    to "sebagaimana catatan verifikasi" rather than guess.
+    ``kekurangan`` is what the Kabid chose in the *Temuan Verifikasi* field; empty only for a
+    step 6 recorded before that field existed, and the documents then refer to "sebagaimana
+    catatan verifikasi" rather than guess.
     """
 
     nama_aplikasi: str

@@ -1,35 +1,34 @@
-"""What step 6 found missing, read from the Kabid's note, and what the OPD may do next.
+"""What step 6 found missing, as the Kabid chose it, and what the OPD may do next.
 
 The SOP's step 6 ends "tidak" with a note from the Kepala Bidang TI; step 7 turns it into a
-laporan and a letter. The note is free text, so what is missing is found by keywords
-(infrastruktur; SDM, sumber daya manusia, staf, tenaga; anggaran, dana, biaya), and the note
-itself is always quoted verbatim beside the list.
+laporan and a letter. What is missing is data: the Kabid chooses it in the *Temuan
+Verifikasi* field of the step 6 subtask (Infrastruktur, SDM, Anggaran; the engine refuses a
+"tidak" without it), and the documents list exactly that, with the note quoted verbatim
+beside the list. Nothing is guessed from the note's words: a case whose step 6 was recorded
+before the field existed has no findings, and its documents refer to the note alone.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
-from connector.documents.model import Kekurangan
-
-_KEYWORDS = {
-    Kekurangan.INFRASTRUKTUR: re.compile(r"\binfra\s*struktur", re.IGNORECASE),
-    Kekurangan.SDM: re.compile(r"\bsdm\b|\bsumber\s+daya\s+manusia\b|\bstaf+\b|\btenaga\b",
-                               re.IGNORECASE),
-    Kekurangan.ANGGARAN: re.compile(r"\banggaran\b|\b(pen)?dana(an)?\b|\b(pem)?biaya(an)?\b",
-                                    re.IGNORECASE),
-}
-_TAHUN_ANGGARAN = re.compile(r"\btahun\s+anggaran\b", re.IGNORECASE)
+from connector.documents.model import DocumentError, Kekurangan
 
 
-def kekurangan_from_note(note: str) -> frozenset[Kekurangan]:
-    """What the Kabid's step 6 note says is missing, by keyword; empty when none is named.
+def kekurangan_from_findings(chosen: Iterable[str]) -> frozenset[Kekurangan]:
+    """The Temuan Verifikasi values as ``Kekurangan`` ("SDM" is ``Kekurangan.SDM``).
 
-    "tahun anggaran" names a year, not a budget, so it is ignored. Keywords cannot read
-    negation ("anggaran tersedia"): the note itself is always quoted verbatim beside the list.
+    A value that names none of the three raises ``DocumentError``: the engine accepts only
+    the SOP's findings, so it means the SOP and the documents disagree.
     """
-    text = _TAHUN_ANGGARAN.sub(" ", note)
-    return frozenset(k for k, pattern in _KEYWORDS.items() if pattern.search(text))
+    found = set()
+    for value in chosen:
+        try:
+            found.add(Kekurangan(value.strip().casefold()))
+        except ValueError:
+            raise DocumentError(f"unknown step 6 finding {value!r}; known: "
+                                f"{', '.join(k.value for k in Kekurangan)}") from None
+    return frozenset(found)
 
 
 _TINDAK_LANJUT = {

@@ -54,6 +54,7 @@ def standing_close(services: Services, history: list[Entry], entry: Entry) -> St
         step=entry.step, status=journal.status_to, previous_status=journal.status_from,
         actor=journal.author_login, note=journal.notes.strip(),
         on=services.local_date(journal.created_on), attachments=entry.snap.attachment_names,
+        findings=tuple(entry.snap.fields.get(CaseField.VERIFICATION_FINDINGS, ())),
         **team_fields(services, entry.snap.fields))
 
 

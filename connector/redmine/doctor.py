@@ -166,6 +166,9 @@ def _custom_fields(
             f"has format {field['field_format']}, not {spec.field_format}"]
         faults += [f"is not {flag}" for flag in ("is_filter", "searchable", "multiple")
                    if getattr(spec, flag) and not field.get(flag)]
+        values = {str(v.get("value")) for v in field.get("possible_values") or ()
+                  if isinstance(v, dict)}
+        faults += [f"has no value {v!r}" for v in spec.possible_values if v not in values]
         trackers = {t["name"] for t in field.get("trackers", [])}
         faults += [f"is not on tracker {t!r}" for t in schema.trackers if t not in trackers]
         if project is not None and spec.name not in enabled:

@@ -42,6 +42,7 @@ class CustomFieldSpec:
     is_filter: bool = False
     searchable: bool = False
     multiple: bool = False
+    possible_values: tuple[str, ...] = ()  # the choices of a "list" field
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,10 @@ DEFAULT_CUSTOM_FIELDS = (
     # Written by the service on each step subtask, read by the sop_connector Redmine plugin
     # to refuse a wrong closure in the form (connector.workflow.step_rules).
     CustomFieldSpec("step_rules", "Aturan Langkah", "text"),
+    # Filled by the Kepala Bidang TI closing step 6 as "tidak": what is not available. The
+    # values are the SOP's step 6 ``findings`` (connector/sop/sumbawa.toml).
+    CustomFieldSpec("verification_findings", "Temuan Verifikasi", "list", is_filter=True,
+                    multiple=True, possible_values=("Infrastruktur", "SDM", "Anggaran")),
 )
 
 
@@ -171,6 +176,9 @@ def _problems(schema: RedmineSchema) -> list[str]:
             problems.append(f"custom field {spec.name!r}: unknown format {spec.field_format!r}")
         elif spec.multiple and spec.field_format not in MULTIPLE_FORMATS:
             problems.append(f"custom field {spec.name!r}: format {spec.field_format} is single")
+        if (spec.field_format == "list") != bool(spec.possible_values):
+            problems.append(f"custom field {spec.name!r}: a list field, and only a list field, "
+                            "names its possible values")
     if not schema.role.name.strip():
         problems.append("role name is empty")
     return problems

@@ -162,7 +162,8 @@ class SopSetup
       field = IssueCustomField.create!(
         name: spec['name'], field_format: spec['field_format'], is_filter: spec['is_filter'],
         searchable: spec['searchable'], multiple: spec['multiple'], is_for_all: false,
-        visible: true, trackers: trackers, projects: [project]
+        visible: true, trackers: trackers, projects: [project],
+        **(spec['possible_values'].empty? ? {} : { possible_values: spec['possible_values'] })
       )
       return say('created', 'custom_field', field.name)
     end
@@ -182,6 +183,11 @@ class SopSetup
       fixes << flag
     end
     fixes += (trackers - field.trackers.to_a).each { |t| field.trackers << t }.map(&:name)
+    missing_values = spec['possible_values'] - Array(field.possible_values)
+    if missing_values.any?
+      field.possible_values = Array(field.possible_values) + missing_values
+      fixes << "possible values #{missing_values.join(', ')}"
+    end
     unless field.is_for_all? || field.projects.include?(project)
       field.projects << project
       fixes << project.identifier

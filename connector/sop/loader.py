@@ -30,7 +30,7 @@ E = TypeVar("E", bound=StrEnum)
 _FOLLOWERS = ("next", "decision", "terminal")
 _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
                         "requires_document", "automation", "documents", "gate", "records_team",
-                        *_FOLLOWERS})
+                        "findings", *_FOLLOWERS})
 _TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
 _HEADER_TEXTS = ("nomor", "nama", "instansi", "disahkan_oleh")
@@ -161,12 +161,16 @@ def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -
     gate = _choice(raw, "gate", Gate, where, problems)
     documents = tuple(_choice({"documents": kind}, "documents", DocumentKind, where, problems)
                       for kind in _texts(raw, "documents", where, problems))
+    findings = _texts(raw, "findings", where, problems)
+    if findings and (follow[1] is None or not all(findings) or len(set(findings)) < len(findings)):
+        problems.append(f"{where}: 'findings' belongs to a decision step and lists distinct, "
+                        "non-empty names")
     if len(problems) > before or role is None:
         return None
     next_step, decision = follow
     return Step(number, title, text, role, inputs, outputs, time,
                 bool(requires_document), next_step, decision, automation,
-                tuple(d for d in documents if d is not None), gate, records_team)
+                tuple(d for d in documents if d is not None), gate, records_team, findings)
 
 
 def _choice(raw: Mapping[str, Any], key: str, kind: type[E], where: str,

@@ -108,6 +108,9 @@ class Step:
     documents: tuple[DocumentKind, ...] = ()  # drawn up when the step is completed
     gate: Gate | None = None
     records_team: bool = False  # the step that forms the development team (Tim Pengembang)
+    # A decision whose "tidak" must say what was found missing, chosen from these (step 6:
+    # Infrastruktur, SDM, Anggaran) in the *Temuan Verifikasi* field of its subtask.
+    findings: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
@@ -173,6 +176,11 @@ class Sop:
     def team_step(self) -> int | None:
         """The step that records the development team (``records_team``)."""
         return next((s.number for s in self.steps if s.records_team), None)
+
+    @property
+    def findings_step(self) -> int | None:
+        """The decision whose "tidak" names what is missing (``findings``; step 6)."""
+        return next((s.number for s in self.steps if s.findings), None)
 
     @property
     def development_step(self) -> int | None:

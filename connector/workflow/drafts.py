@@ -13,6 +13,7 @@ from connector.services import Services
 from connector.sop.model import Step
 from connector.store import cases
 from connector.tracker import CaseField, IssueDraft
+from connector.workflow.engine import naming_rule
 from connector.workflow.step_rules import rule_fields
 
 
@@ -26,7 +27,9 @@ def step_draft(services: Services, case: cases.Case, parent_id: int, step: Step,
                due: date | None = None) -> IssueDraft:
     """The subtask of one SOP step of a case."""
     context = {"step": step, "sop": services.sop, "follows": _follows(step),
-               "kelengkapan": kelengkapan(step, services.settings.standar_tik_url)}
+               "kelengkapan": kelengkapan(step, services.settings.standar_tik_url),
+               "naming": naming_rule(step) if step.requires_document else "",
+               "findings_label": services.tracker.field_label(CaseField.VERIFICATION_FINDINGS)}
     return IssueDraft(
         key=step_key(case.case_key, step.number), kind="step",
         subject=f"[{step.number:02d}] {step.title} — {case.nama_aplikasi}",

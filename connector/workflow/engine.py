@@ -9,6 +9,7 @@ that puts the subtask back and a note saying why, in Indonesian, for the person.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -54,6 +55,7 @@ class StepClosed:
     team: tuple[str, ...] = ()  # the Tim Pengembang and "Tim: <fungsi>" fields, at step 4
     team_functions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # login -> fungsi
     missing_deliverables: tuple[str, ...] = ()  # the gate's checklist of what is missing
+    findings: tuple[str, ...] = ()  # the Temuan Verifikasi field, read at step 6
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Policy:
     overrides: frozenset[str] = frozenset()
     continue_cumulative: bool = True  # a rework continues the 35-hari-kerja clock
     automations: frozenset[Automation] = frozenset()  # the work the service can do itself
+    findings_label: str = "Temuan Verifikasi"  # the findings field as people see it
 
 
 # -- commands (imperative names) -----------------------------------------------------------
@@ -91,6 +94,7 @@ class CompleteStep:
     actor: str | None
     note: str
     by_service: bool = False
+    findings: tuple[str, ...] = ()  # what a "tidak" found missing (step 6), as chosen
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,9 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
     if refusal is not None:
         return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
     outcome = _outcome(step, event, policy)
-    commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note)]
+    findings = event.findings if step.findings and outcome is Outcome.TIDAK else ()
+    commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note,
+                                            findings=findings)]
     if step.records_team:
         commands.append(RecordTeam(event.team, event.team_functions))
         case = CaseView(case.opd, case.current_step, event.team or case.team, case.loops,
@@ -249,20 +255,75 @@ def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy,
     if event.status in policy.reject_statuses and step.decision is None:
         return (f"Langkah {step.number} bukan langkah keputusan; selesaikan dengan status "
                 f"{sorted(policy.done_statuses)[0]}.")
-    if step.requires_document and not event.attachments:
-        missing = "; ".join(step.outputs)
-        return _kelengkapan(f"Kelengkapan belum ada: lampirkan dokumen ({missing}) pada "
-                            "subtugas ini, lalu selesaikan kembali.", peringatan)
+    if step.requires_document and (missing := missing_outputs(step, event.attachments)):
+        return _kelengkapan(_missing_outputs_note(step, missing), peringatan)
     if step.gate is Gate.DELIVERABLES and event.missing_deliverables:
         # One checklist line per output, so Redmine shows a list rather than one paragraph.
         checklist = "\n".join(event.missing_deliverables)
         return _kelengkapan(f"Deliverable belum lengkap, langkah {step.number} belum dapat "
                             f"diselesaikan:\n\n{checklist}\n\nLengkapi di repositori (docs/) "
                             "atau wiki, lalu selesaikan kembali.", peringatan)
+    if step.findings and event.status in policy.reject_statuses and (
+            refused := _findings_refusal(step, event, policy)):
+        return refused
     if step.records_team and not (event.team or case.team):
         return _kelengkapan("Tim Pengembang belum diisi: pilih anggota tim pada kolom 'Tim "
                             "Pengembang' subtugas ini, lalu selesaikan kembali.", peringatan)
     return None
+
+
+def _findings_refusal(step: Step, event: StepClosed, policy: Policy) -> str | None:
+    """A "tidak" at a findings step (6) names what is missing, from the step's choices."""
+    choices = ", ".join(step.findings)
+    unknown = [f for f in event.findings if f not in step.findings]
+    if event.findings and not unknown:
+        return None
+    what = (f"berisi nilai yang tidak dikenal ({', '.join(unknown)})" if unknown
+            else "belum diisi")
+    return (f"Kolom '{policy.findings_label}' {what}: pilih yang tidak tersedia ({choices}) "
+            f"pada subtugas ini, lalu selesaikan kembali langkah {step.number} dengan status "
+            f"{event.status}.")
+
+
+def slug(text: str) -> str:
+    """``text`` in lower case, each run of other characters than letters and digits a "-"."""
+    return "-".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def output_file_matches(output: str, filename: str) -> bool:
+    """The naming rule of a document step's outputs: the file name, as a slug, contains the
+    output's slug ("Jadwal_Pengembangan Aplikasi v2.pdf" is *Jadwal Pengembangan Aplikasi*)."""
+    return f"-{slug(output)}-" in f"-{slug(filename)}-"
+
+
+def missing_outputs(step: Step, attachments: frozenset[str]) -> tuple[str, ...]:
+    """The outputs of a document step with no file in ``attachments`` (this round's files).
+
+    A step with one output (or none named) needs any file; with several, one file per output,
+    matched by ``output_file_matches``.
+    """
+    if len(step.outputs) <= 1:
+        return () if attachments else (step.outputs or ("dokumen langkah ini",))
+    return tuple(o for o in step.outputs
+                 if not any(output_file_matches(o, name) for name in attachments))
+
+
+def naming_rule(step: Step) -> str:
+    """How the files of a document step must be named, in Indonesian (empty for one output)."""
+    if len(step.outputs) <= 1:
+        return ""
+    names = ", ".join(f"{slug(o)}.pdf" for o in step.outputs)
+    return ("Lampirkan satu berkas untuk setiap keluaran; nama berkas memuat nama keluaran "
+            f"(huruf kecil, spasi dan tanda baca menjadi \"-\"), misalnya {names}. "
+            "Hanya berkas yang dilampirkan pada putaran ini yang dihitung.")
+
+
+def _missing_outputs_note(step: Step, missing: tuple[str, ...]) -> str:
+    if len(step.outputs) <= 1:
+        return (f"Kelengkapan belum ada: lampirkan dokumen ({'; '.join(missing)}) pada "
+                "subtugas ini, lalu selesaikan kembali.")
+    return (f"Kelengkapan belum ada: keluaran {'; '.join(missing)} belum dilampirkan pada "
+            f"putaran ini. {naming_rule(step)} Lampirkan, lalu selesaikan kembali.")
 
 
 def _restore(event: StepClosed, policy: Policy) -> str:

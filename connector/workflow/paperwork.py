@@ -16,7 +16,7 @@ from connector.codehost.seeds import DOCUMENTS
 from connector.config.documents import DocumentSettings
 from connector.documents import model as doc
 from connector.documents.numbering import issue_number
-from connector.documents.verification import kekurangan_from_note, standard_next_steps
+from connector.documents.verification import kekurangan_from_findings, standard_next_steps
 from connector.errors import ConnectorError, RemoteRejected
 from connector.faults import fault_point
 from connector.services import Services
@@ -208,8 +208,9 @@ def _where_found(services: Services, case: cases.Case) -> dict[str, str | None]:
 
 
 def _unavailability(services: Services, case: cases.Case, facts: CaseFacts) -> doc.Unavailability:
-    note = facts.last_note(6)
-    missing = kekurangan_from_note(note)
+    verification = services.sop.findings_step or 6
+    note = facts.last_note(verification)
+    missing = kekurangan_from_findings(facts.last_findings(verification))
     return doc.Unavailability(
         nama_aplikasi=case.nama_aplikasi, deskripsi=str(case.letter.get("deskripsi") or "-"),
         opd=_opd(services, case), surat=_letter(case, None), kekurangan=missing,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connector.services import Services
 from connector.sop.model import Automation
+from connector.tracker import CaseField
 from connector.workflow.engine import Policy
 
 
@@ -22,4 +23,5 @@ def policy_for(services: Services) -> Policy:
         continue_cumulative=settings.sla.development_clock == "continue",
         automations=frozenset(
             ({Automation.PROVISION_REPOSITORY} if services.codehost else set())
-            | ({Automation.BERITA_ACARA} if settings.documents else set())))
+            | ({Automation.BERITA_ACARA} if settings.documents else set())),
+        findings_label=services.tracker.field_label(CaseField.VERIFICATION_FINDINGS))

@@ -59,7 +59,9 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                step_to=_next_step(decision, index), journal_id=journal_id,
                                detail={"outcome": c.outcome.value, "note": c.note,
                                        "on": event.on.isoformat(),
-                                       "evidence": sorted(event.attachments)})
+                                       "evidence": sorted(event.attachments),
+                                       **({"findings": list(c.findings)} if c.findings
+                                          else {})})
         elif isinstance(c, RecordTeam):
             audit.append_audit(conn, case.id, actor, TEAM_RECORDED, step_from=event.step,
                                journal_id=journal_id, detail={

@@ -16,6 +16,7 @@ class CaseFacts:
     activations: dict[int, list[date]]  # step -> start dates
     names: dict[str, str] = field(default_factory=dict)  # team login -> name (step 4)
     functions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # login -> fungsi
+    findings: dict[int, tuple[str, ...]] = field(default_factory=dict)  # step -> last "tidak"
 
     def completed(self, step: int, outcome: str | None = None) -> list[date]:
         """The dates ``step`` was completed (with that outcome)."""
@@ -27,6 +28,13 @@ class CaseFacts:
         found = self.completions.get(step, [])
         return found[-1][2] if found else ""
 
+    def last_findings(self, step: int) -> tuple[str, ...]:
+        """What the step's last completion found missing (step 6 *tidak*), as chosen.
+
+        Empty for a completion recorded before the Temuan Verifikasi field existed.
+        """
+        return self.findings.get(step, ())
+
 
 def case_facts(trail: list[AuditEntry]) -> CaseFacts:
     """Collect completion and activation dates, and the team's names and functions, from a
@@ -35,12 +43,14 @@ def case_facts(trail: list[AuditEntry]) -> CaseFacts:
     activations: dict[int, list[date]] = {}
     names: dict[str, str] = {}
     functions: dict[str, tuple[str, ...]] = {}
+    findings: dict[int, tuple[str, ...]] = {}
     for entry in trail:
         detail = entry.detail or {}
         if entry.action == "step_completed" and entry.step_from is not None and "on" in detail:
             completions.setdefault(entry.step_from, []).append(
                 (date.fromisoformat(detail["on"]), str(detail.get("outcome", "")),
                  str(detail.get("note", ""))))
+            findings[entry.step_from] = tuple(str(f) for f in detail.get("findings", ()))
         elif entry.action == "step_activated" and entry.step_to is not None:
             activations.setdefault(entry.step_to, []).append(date.fromisoformat(detail["start"]))
         elif entry.action == "team_recorded":
@@ -50,5 +60,5 @@ def case_facts(trail: list[AuditEntry]) -> CaseFacts:
             # The latest recording holds; one from before functions were recorded has none.
             functions = {str(login): tuple(str(f) for f in found)
                          for login, found in (detail.get("functions") or {}).items()}
-    return CaseFacts(completions, activations, names, functions)
+    return CaseFacts(completions, activations, names, functions, findings)
 

@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from connector.codehost import ProjectRefused, ProvisionedProject
 from connector.faults import fault_point
 from connector.rendering import redmine_env
 from connector.services import Services
-from connector.sop.model import Gate
+from connector.sop.model import Gate, Step
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
@@ -157,6 +158,7 @@ def _event(services: Services, step: int, snap: IssueSnapshot, pending: list[Jou
         step=step, status=latest.status_to, previous_status=latest.status_from,
         actor=latest.author_login, note=latest.notes.strip(),
         on=services.local_date(latest.created_on), attachments=round_evidence(snap, previous),
+        findings=tuple(snap.fields.get(CaseField.VERIFICATION_FINDINGS, ())),
         **team_fields(services, snap.fields))
     return event, latest
 
@@ -346,8 +348,24 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
         status=redmine.active_status, assignee_login=command.assignee,
         start_date=command.start, due_date=command.due,
         notes=f"Langkah ini aktif. Pelaksana: {step.role.label}.",
-        fields=rule_fields(services, case, step)))
+        fields=rule_fields(services, case, step, _round_start(services, case, step, issue))))
     fault_point("workflow.after_step_activated")
+
+
+def _round_start(services: Services, case: cases.Case, step: Step,
+                 issue: TrackedIssue) -> datetime | None:
+    """When a document step's new round began: Redmine's time of its last completion.
+
+    None for a step without documents or never completed (its first round counts every file).
+    """
+    if not step.requires_document:
+        return None
+    with services.engine.connect() as conn:
+        previous = last_completion_journal(conn, case.id, step.number)
+    if previous is None:
+        return None
+    journals = services.tracker.snapshot(issue.id).journals
+    return next((j.created_on for j in journals if j.id == previous), None)
 
 
 def _note_parent(services: Services, case: cases.Case, decision: Decision, event: StepClosed,
