@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connector.services import Services
-from connector.tracker import IssueSnapshot, JournalEntry
+from connector.tracker import CaseField, IssueSnapshot, JournalEntry
 from connector.workflow.drafts import parse_step_key
 from connector.workflow.engine import StepClosed
 from connector.workflow.step_rules import team_fields

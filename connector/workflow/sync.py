@@ -25,7 +25,7 @@ from connector.sop.model import Gate, Step
 from connector.store import audit, cases, locks
 from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
-from connector.tracker import IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
+from connector.tracker import CaseField, IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
 from connector.workflow import automation, paperwork, record
 from connector.workflow.drafts import parse_step_key, step_draft
 from connector.workflow.engine import (
