@@ -107,6 +107,9 @@ class Step:
     documents: tuple[DocumentKind, ...] = ()  # drawn up when the step is completed
     gate: Gate | None = None
     records_team: bool = False  # the step that forms the development team (Tim Pengembang)
+    # Who must know (acknowledge) the step's output, each by their own account, before the
+    # step is done (17: "diketahui pihak pemohon (OPD) dan Kepala Dinas Kominfo").
+    acknowledged_by: tuple[Role, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
