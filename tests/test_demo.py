@@ -156,7 +156,9 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     redmine = _own_redmine(output, directory)
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Closed"
     assert "langkah 8 dikerjakan sop-connector" in output  # the local git host did step 8
-    assert "langkah 17 dikerjakan sop-connector" in output
+    # The service draws the Berita Acara up at 17, which then waits to be known (issue 16).
+    assert "langkah 17 menunggu tanda tangan" in output
+    assert "Berita Acara Pekerjaan diketahui oleh opd1" in output
     log = subprocess.run(["git", "--git-dir", str(directory / "git" / "si-puskesmas.git"),
                           "log", "--format=%an: %s", "main"], capture_output=True, text=True,
                          check=True).stdout
@@ -164,6 +166,7 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     done = _completions(output, directory)
     assert (2, "kadis") in done and (6, "kabid") in done and (14, "opd1") in done
     assert [step for step, _ in done][-3:] == [15, 16, 17]
+    assert done[-1] == (17, "kadis")  # the last to know it completes step 17
 
 
 @pytest.mark.redmine
