@@ -65,7 +65,8 @@ def acknowledgement_fields(services: Services, case: cases.Case, step: Step,
     policy = policy_for(services)
     logins = tuple(dict.fromkeys(x for r in pending for x in party_logins(r, view, policy)))
     parties = "; ".join(r.label for r in pending)
-    return {FIELD: "\n".join([f"langkah: {step.number}", f"peran: yang mengetahui ({parties})",
+    return {FIELD: "\n".join([f"langkah: {step.number}",
+                              f"peran: pihak yang mengetahui ({parties})",
                               f"boleh: {', '.join(logins)}"])}
 
 
