@@ -101,7 +101,9 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                journal_id=journal_id, detail={
                                    "pending": [r.value for r in c.pending],
                                    "assignee": c.assignee, "on": event.on.isoformat(),
-                                   "due": c.due.isoformat() if c.due else None})
+                                   "due": c.due.isoformat() if c.due else None,
+                                   "evidence": sorted(event.attachments)
+                                   if event.step == c.step else []})
         elif isinstance(c, RecordAcknowledgement):
             audit.append_audit(conn, case.id, c.actor, ACKNOWLEDGED, step_from=c.step,
                                journal_id=journal_id, detail={
