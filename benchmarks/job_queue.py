@@ -26,9 +26,10 @@ from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.jobs import ROUTINE_PREFIX
 from connector.store.schema import CaseStatus
 from connector.sync.poll import poll_once
+from connector.workflow.state import case_view
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
-from tests.workflow_driver import DOCUMENT_STEPS, ROLE_OF_STEP
+from tests.workflow_driver import ACKNOWLEDGERS, DOCUMENT_STEPS, ROLE_OF_STEP
 
 T0 = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
 THINK = timedelta(seconds=20)  # a person closes the step this long after it is active
@@ -109,18 +110,24 @@ def _send_letter(services: Services) -> str:
 def _person(services: Services, tracker: FakeTracker, case: cases.Case,
             acted_at: tuple[int, datetime]) -> tuple[int, datetime]:
     """The active step's person closes it ``THINK`` after it became active; its hint follows."""
-    step, since = acted_at
+    stage, since = acted_at
     now = services.clock()
     if case.current_step is None or case.status is not CaseStatus.OPEN:
         return acted_at
-    if case.current_step != step:
-        return case.current_step, now
+    step = case.current_step
+    with services.engine.connect() as conn:  # step 17 waits for each party in turn
+        known = case_view(conn, case, services.calendar).acknowledged.get(step)
+    current = step * 10 + (len(known) + 1 if known is not None else 0)
+    if current != stage:
+        return current, now
     if now - since < THINK:
         return acted_at
     [row] = cases.list_case_steps(services.engine, case.id, only=step)
     assert row.redmine_issue_id is not None
-    journal = tracker.act(row.redmine_issue_id, ROLE_OF_STEP[step], status="Closed",
-                          attach=f"langkah-{step}.pdf" if step in DOCUMENT_STEPS else None,
+    login = ACKNOWLEDGERS[len(known)] if known is not None else ROLE_OF_STEP[step]
+    attach = known is None and step in DOCUMENT_STEPS
+    journal = tracker.act(row.redmine_issue_id, login, status="Closed",
+                          attach=f"langkah-{step}.pdf" if attach else None,
                           fields={"dev_team": "dev1,dev2"} if step == 4 else None)
     assert journal is not None
     with services.engine.begin() as conn:  # what the webhook endpoint stores for the hint
@@ -128,7 +135,7 @@ def _person(services: Services, tracker: FakeTracker, case: cases.Case,
             conn, "sync_issue", {"issue_id": row.redmine_issue_id, "journal_id": journal.id},
             subject=f"sync_issue:{row.redmine_issue_id}", change=f"journal:{journal.id}",
             routine=False, clock=services.clock)
-    return step, now + HORIZON  # acted: wait for the case to move on
+    return current, now + HORIZON  # acted: wait for the case to move on
 
 
 def _work_for(services: Services, clock: SimClock, span: timedelta) -> tuple[float, float]:

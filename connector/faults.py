@@ -30,6 +30,7 @@ POINTS = (
     "workflow.after_service_step_closed",
     "workflow.after_loop_step_reopened",
     "workflow.after_completion_refused",
+    "workflow.after_acknowledgement_awaited",
     "workflow.after_case_closed",
     "workflow.before_local_commit",
     # Step 8 provisions GitLab, part by part (connector/gitlab/provision.py), then links the

@@ -176,3 +176,53 @@ def test_no_reminder_on_a_day_off(client, services: Services,
     assert [a.level for a in check_deadlines(services, date(2026, 5, 11)).alerts] == ["5"]
     notes = fake_tracker.issues[_step_issue(services, case_id, 12)].notes
     assert len([n for n in notes if "Pengingat" in n]) == 1
+
+
+def _berita_acara_waiting(client, services: Services, due: date) -> int:
+    """A case whose Berita Acara was drawn up on Senin 16 Maret and waits to be known."""
+    answer = client.post("/webhooks/intake", json=sample_letter("2/DINKES/2026"), headers=auth())
+    case_id = int(answer.get_json()["case_id"])
+    jobs.drain(services.engine, handlers_for(services), "w")
+    with services.engine.begin() as conn:
+        cases.upsert_case_step(conn, case_id, 2, state=StepState.DONE, completed_on=START)
+        cases.upsert_case_step(conn, case_id, 17, state=StepState.ACTIVE, started_on=START,
+                               due_on=due)
+        cases.set_case_status(conn, case_id, CaseStatus.OPEN, current_step=17)
+    return case_id
+
+
+def test_the_berita_acara_waiting_to_be_known_is_reminded_then_escalated(
+        client, services: Services, fake_tracker: FakeTracker) -> None:
+    """Step 17 has no SOP time standard; its wait has [sla] pengesahan_hari_kerja (5)."""
+    assert services.settings.sla.pengesahan_hari_kerja == 5
+    due = services.calendar.due_date(START, 5, "hari_kerja")
+    assert due == date(2026, 3, 30)  # across Nyepi (Kamis 19 Maret) and its cuti bersama
+    case_id = _berita_acara_waiting(client, services, due)
+    issue = fake_tracker.issues[_step_issue(services, case_id, 17)]
+    assert check_deadlines(services, date(2026, 3, 26)).alerts == []
+    [reminder] = check_deadlines(services, date(2026, 3, 27)).alerts  # Jumat: 1 left
+    assert (reminder.level, reminder.left) == ("1", 1)
+    assert "mutu baku 5 hari kerja" in issue.notes[-1]
+    [late] = check_deadlines(services, date(2026, 3, 31)).alerts
+    assert late.level == "terlambat" and issue.watchers == {"kasi"}
+    assert "Berita Acara Pekerjaan" in issue.notes[-1]
+
+
+def test_the_acknowledgement_time_is_read_from_the_configuration(tmp_path, env: None) -> None:
+    from connector.config import load_settings
+    from connector.errors import ConfigError
+    from tests.conftest import write_config
+
+    def settings_with(line: str):
+        config = write_config(tmp_path)
+        text = config.read_text("utf-8")
+        if "[sla]" in text:
+            text = text.replace("[sla]", f"[sla]\n{line}", 1)
+        else:
+            text += f"\n[sla]\n{line}\n"
+        config.write_text(text, "utf-8")
+        return load_settings(config)
+
+    assert settings_with("pengesahan_hari_kerja = 10").sla.pengesahan_hari_kerja == 10
+    with pytest.raises(ConfigError, match="pengesahan_hari_kerja"):
+        settings_with("pengesahan_hari_kerja = 0")

@@ -157,7 +157,9 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     redmine = _own_redmine(output, directory)
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Closed"
     assert "langkah 8 dikerjakan sop-connector" in output  # the local git host did step 8
-    assert "langkah 17 dikerjakan sop-connector" in output
+    # The service draws the Berita Acara up at 17, which then waits to be known (issue 16).
+    assert "langkah 17 menunggu tanda tangan" in output
+    assert "Berita Acara Pekerjaan diketahui oleh opd1" in output
     log = subprocess.run(["git", "--git-dir", str(directory / "git" / "si-puskesmas.git"),
                           "log", "--format=%an: %s", "main"], capture_output=True, text=True,
                          check=True).stdout
@@ -165,6 +167,7 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     done = _completions(output, directory)
     assert (2, "kadis") in done and (6, "kabid") in done and (14, "opd1") in done
     assert [step for step, _ in done][-3:] == [15, 16, 17]
+    assert done[-1] == (17, "kadis")  # the last to know it completes step 17
 
 
 @pytest.mark.redmine
@@ -210,7 +213,9 @@ def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
                                           redmine_key="k", port=8080, local_git=True))
     sop = load_sop(settings.sop_file)
     holders = dict(settings.roles) | {Role.TIM_TEKNIS_OPD: ("opd1",)}
+    parties = holders | {Role.OPD_PEMOHON: ("opd1",)}  # the OPD's own account (issue 16)
     current: int | None = sop.first.next
+    known = 0
     for action in scenario(name):
         step = sop.step(action.step)
         if action.by_hand_only and step.automation is not None:
@@ -218,10 +223,20 @@ def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
         while current is not None and sop.step(current).automation and current != step.number:
             current = sop.step(current).next
         assert action.step == current
+        if step.acknowledged_by:  # the service drew its document up: each party knows it
+            assert action.login in parties[step.acknowledged_by[known]]
+            assert action.document is None
+            known += 1
+            if known == len(step.acknowledged_by):
+                current, known = step.next, 0
+            continue
         assert action.login in holders[step.role]
-        assert bool(action.documents) == step.requires_document
+        # A document the service draws up itself ([documents] in the demo) is not attached.
+        drawn = bool(step.documents) and settings.documents is not None
+        assert bool(action.documents) == (step.requires_document and not drawn)
         # One file per output, named by the naming rule the engine checks.
-        assert not missing_outputs(step, frozenset(name for name, _ in action.documents))
+        if action.documents:
+            assert not missing_outputs(step, frozenset(name for name, _ in action.documents))
         assert bool(action.findings) == (bool(step.findings) and action.status == "Rejected")
         decision = step.decision
         current = step.next if decision is None else \

@@ -13,6 +13,7 @@ from connector.sop.model import Automation, DocumentKind, Role
 from connector.workflow.engine import (
     SERVICE_ACTOR,
     ActivateStep,
+    AwaitAcknowledgement,
     CancelStep,
     CaseView,
     CloseCase,
@@ -22,6 +23,7 @@ from connector.workflow.engine import (
     Outcome,
     Policy,
     ProvisionRepository,
+    RecordAcknowledgement,
     RecordTeam,
     RefuseCompletion,
     ReopenStep,
@@ -50,6 +52,11 @@ POLICY = Policy(
     overrides=frozenset({"admin-override"}),
 )
 MON = date(2026, 3, 16)
+# One file per output of step 7 (the naming rule); step 17 has one output, any file will do.
+PAPER = frozenset({"laporan-ketidaktersediaan.pdf", "surat-kepada-opd.pdf"})
+PARTIES = (Role.OPD_PEMOHON, Role.KEPALA_DINAS)
+# 5 hari kerja ([sla] pengesahan_hari_kerja) from Senin 16 Maret 2026, across Nyepi.
+ACK_DUE = date(2026, 3, 30)
 
 
 def closed(step: int, actor: str, *, status: str = "Closed", **kw: object) -> StepClosed:
@@ -211,7 +218,7 @@ def test_step_6_tidak_activates_7_cancels_the_rest_and_7_ends_the_case_refused()
         17,
     ]
     assert decision.commands[-1] == ActivateStep(7, "bidangti", MON, None)
-    end = decide(SOP, case(7), closed(7, "bidangti"), POLICY, CAL)
+    end = decide(SOP, case(7), closed(7, "bidangti", attachments=PAPER), POLICY, CAL)
     assert end.commands[-1] == CloseCase(accepted=False)
 
 
@@ -243,25 +250,84 @@ def test_step_14_tidak_reworks_from_12_and_counts() -> None:
     )
 
 
-def test_step_17_closed_by_hand_draws_up_the_berita_acara_and_closes_the_case() -> None:
-    decision = decide(SOP, case(17), closed(17, "dev1"), POLICY, CAL)
+def test_step_17_closed_by_hand_with_the_berita_acara_waits_for_the_parties() -> None:
+    decision = decide(SOP, case(17), closed(17, "dev1", attachments=PAPER), POLICY, CAL)
     assert decision.commands == (
-        CompleteStep(17, Outcome.DONE, "dev1", ""),
         DrawUpDocuments(17, (DocumentKind.BERITA_ACARA,)),
-        CloseCase(accepted=True),
+        AwaitAcknowledgement(17, PARTIES, "opd1", ACK_DUE),
     )
 
 
-def test_with_automation_the_service_draws_up_the_berita_acara_and_closes() -> None:
+def test_with_automation_the_service_draws_up_the_berita_acara_and_waits() -> None:
     auto = replace(POLICY, automations=frozenset({Automation.BERITA_ACARA}))
     decision = decide(SOP, case(16), closed(16, "kabid"), auto, CAL)
     assert decision.commands == (
         CompleteStep(16, Outcome.DONE, "kabid", ""),
         ActivateStep(17, "dev1", MON, None),
         DrawUpDocuments(17, (DocumentKind.BERITA_ACARA,)),
-        CompleteStep(17, Outcome.DONE, SERVICE_ACTOR, "", by_service=True),
+        AwaitAcknowledgement(17, PARTIES, "opd1", ACK_DUE),
+    )
+    assert not any(isinstance(c, (CompleteStep, CloseCase)) and getattr(c, "step", 17) == 17
+                   for c in decision.commands)
+
+
+def test_the_acknowledgement_time_is_configurable() -> None:
+    longer = replace(POLICY, acknowledgement_days=10)
+    decision = decide(SOP, case(17), closed(17, "dev1", attachments=PAPER), longer, CAL)
+    assert decision.commands[-1] == AwaitAcknowledgement(17, PARTIES, "opd1",
+                                                         CAL.due_date(MON, 10, "hari_kerja"))
+
+
+def test_step_17_closes_only_when_both_parties_acknowledged_each_by_own_account() -> None:
+    waiting = case(17, acknowledged={17: {}})
+    # The Kepala Dinas may know it first; the step then waits for the OPD only.
+    first = decide(SOP, waiting, closed(17, "kadis"), POLICY, CAL)
+    assert first.commands == (
+        RecordAcknowledgement(17, Role.KEPALA_DINAS, "kadis"),
+        AwaitAcknowledgement(17, (Role.OPD_PEMOHON,), "opd1", None),
+    )
+    half = case(17, acknowledged={17: {Role.KEPALA_DINAS: "kadis"}})
+    last = decide(SOP, half, closed(17, "opd1", note="Mengetahui."), POLICY, CAL)
+    assert last.commands == (
+        RecordAcknowledgement(17, Role.OPD_PEMOHON, "opd1"),
+        CompleteStep(17, Outcome.DONE, "opd1", "Mengetahui."),
         CloseCase(accepted=True),
     )
+
+
+@pytest.mark.parametrize("actor", ["dev1", "kabid", "admin-override", "opd-default", None])
+def test_a_wrong_account_cannot_acknowledge(actor: str | None) -> None:
+    """Not a party (nor the override: the acknowledgement is the party's own), and for the
+    OPD only the OPD's own accounts."""
+    decision = decide(SOP, case(17, acknowledged={17: {}}), closed(17, actor or ""), POLICY, CAL)
+    assert decision.refused
+    [refusal] = decision.commands
+    assert isinstance(refusal, RefuseCompletion) and refusal.restore_status == "In Progress"
+    assert "menunggu tanda tangan" in refusal.note
+    assert "OPD/pemohon (opd1)" in refusal.note and "Kepala Dinas (kadis)" in refusal.note
+
+
+def test_a_party_acknowledges_once_and_does_not_reject() -> None:
+    half = case(17, acknowledged={17: {Role.KEPALA_DINAS: "kadis"}})
+    again = decide(SOP, half, closed(17, "kadis"), POLICY, CAL)
+    assert again.refused and "Sudah diketahui: Kepala Dinas (kadis)" in again.commands[0].note
+    rejected = decide(SOP, half, closed(17, "opd1", status="Rejected"), POLICY, CAL)
+    assert rejected.refused and "bukan keputusan" in rejected.commands[0].note
+
+
+@pytest.mark.parametrize("step", [7, 17])
+def test_without_documents_a_document_step_needs_its_attachment(step: int) -> None:
+    actor = ROLE_OF_STEP[step]
+    bare = decide(SOP, case(step), closed(step, actor), POLICY, CAL)
+    assert bare.refused and "Kelengkapan belum ada" in bare.commands[0].note
+    assert not decide(SOP, case(step), closed(step, actor, attachments=PAPER), POLICY, CAL).refused
+
+
+def test_with_documents_the_service_draws_up_step_7_so_nothing_is_asked() -> None:
+    auto = replace(POLICY, automations=frozenset({Automation.BERITA_ACARA}))
+    decision = decide(SOP, case(7), closed(7, "bidangti"), auto, CAL)
+    assert not decision.refused
+    assert decision.commands[-1] == CloseCase(accepted=False)
 
 
 def test_with_a_code_host_step_8_is_provisioned_and_left_at_once() -> None:
@@ -277,7 +343,7 @@ def test_with_a_code_host_step_8_is_provisioned_and_left_at_once() -> None:
 
 
 def test_the_refusal_documents_are_drawn_up_when_step_7_is_done() -> None:
-    decision = decide(SOP, case(7), closed(7, "bidangti"), POLICY, CAL)
+    decision = decide(SOP, case(7), closed(7, "bidangti", attachments=PAPER), POLICY, CAL)
     assert decision.commands[1:] == (
         DrawUpDocuments(7, (DocumentKind.LAPORAN_KETIDAKTERSEDIAAN, DocumentKind.SURAT_OPD)),
         CloseCase(accepted=False),
@@ -296,7 +362,7 @@ def test_development_cannot_be_completed_with_deliverables_missing() -> None:
 
 
 def test_the_whole_happy_path_visits_every_main_step_once() -> None:
-    actors = ROLE_OF_STEP
+    actors = dict(ROLE_OF_STEP)
     view, visited = case(2), [2]
     while True:
         event = closed(
@@ -311,10 +377,19 @@ def test_the_whole_happy_path_visits_every_main_step_once() -> None:
         if isinstance(last, CloseCase):
             assert last.accepted
             break
+        if isinstance(last, AwaitAcknowledgement):  # 17: each party knows it in turn
+            known = dict(view.acknowledged.get(17, {}))
+            if isinstance(decision.commands[0], RecordAcknowledgement):
+                known[decision.commands[0].role] = decision.commands[0].actor
+            view = replace(view, acknowledged={17: known})
+            actors = {**actors, 17: last.assignee or ""}
+            visited.append(f"17 menunggu {last.assignee}")
+            continue
         assert isinstance(last, ActivateStep)
         view = replace(view, current_step=last.step, team=("dev1",))
         visited.append(last.step)
-    assert visited == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    assert visited == [2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                       "17 menunggu opd1", "17 menunggu kadis"]
 
 
 def test_a_rework_continues_the_35_hari_kerja_clock() -> None:

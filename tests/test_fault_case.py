@@ -182,7 +182,12 @@ def _accepted_case(fc: FaultCase) -> None:
     for step in (13, 14, 15):
         fc.close(step)
     fc.close(16, "documents.after_render", "redmine.after_upload", "documents.after_attached",
-             "documents.after_wiki_link", "workflow.after_case_closed")
+             "documents.after_wiki_link")
+    # The Berita Acara drawn up, step 17 waits for the OPD and the Kepala Dinas (issue 16).
+    assert (driver.case().current_step, driver.case().status) == (17, CaseStatus.OPEN)
+    fc.close(17, "workflow.after_acknowledgement_awaited", login="opd1", attach=False)
+    assert driver.case().status is CaseStatus.OPEN
+    fc.close(17, "workflow.after_case_closed", login="kadis", attach=False)
     assert driver.case().status is CaseStatus.CLOSED
     _assert_accepted_once(fc)
 

@@ -30,11 +30,12 @@ from connector.store.kinds import SYNC_ISSUE
 from connector.store.projects import project_of_case
 from connector.store.schema import CaseStatus
 from connector.workflow.automation import subproject_identifier
+from connector.workflow.state import case_view
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from tests.gitlab_stubs import GITLAB_CONFIG
 from tests.test_localgit import clone, git
-from tests.workflow_driver import DOCUMENT_STEPS, ROLE_OF_STEP, output_files
+from tests.workflow_driver import ACKNOWLEDGERS, DOCUMENT_STEPS, ROLE_OF_STEP, output_files
 
 LOCAL_GIT = '\n[local_git]\nroot = "git"\n'
 ENV = {"SOP_TEST_REDMINE_KEY": "k", "SOP_TEST_INTAKE_TOKEN": INTAKE_TOKEN}
@@ -69,20 +70,27 @@ class FakeCase:
         assert row.redmine_issue_id is not None
         return row.redmine_issue_id
 
-    def act(self, step: int) -> None:
+    def act(self, step: int, login: str | None = None) -> None:
         """The step's person closes its subtask; the worker then re-reads it."""
-        self.tracker.act(self.issue(step), ROLE_OF_STEP[step], status="Closed",
-                         attach=dict.fromkeys(output_files(step), b"")
-                         if step in DOCUMENT_STEPS else None,
+        attach = login is None and step in DOCUMENT_STEPS
+        self.tracker.act(self.issue(step), login or ROLE_OF_STEP[step], status="Closed",
+                         attach=dict.fromkeys(output_files(step), b"") if attach else None,
                          fields={"dev_team": ["dev1", "dev2"]} if step == 4 else None)
         with self.services.engine.begin() as conn:
             jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": self.issue(step)})
         self.drain()
 
     def walk(self, steps: list[int]) -> None:
+        """These steps in order; a Berita Acara left waiting at 17 is then known by the OPD
+        and the Kepala Dinas, each by their own account."""
         for step in steps:
             assert self.case().current_step == step
             self.act(step)
+        with self.services.engine.connect() as conn:
+            view = case_view(conn, self.case(), self.services.calendar)
+        if view.acknowledged.get(view.current_step) == {}:
+            for login in ACKNOWLEDGERS:
+                self.act(view.current_step, login)
 
     def drain(self) -> None:
         jobs.drain(self.services.engine, handlers_for(self.services), "test-worker")

@@ -59,6 +59,10 @@ def test_an_accepted_case_closes_with_one_berita_acara_despite_a_kill(driver: Ca
     later = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731
     restarted = bootstrap(driver.services.settings, clock=later)
     jobs.drain(restarted.engine, handlers_for(restarted), "again", clock=later)
+    # Drawn up, the Berita Acara waits at 17 for the OPD and the Kepala Dinas (issue 16).
+    assert (driver.case().current_step, driver.case().status) == (17, CaseStatus.OPEN)
+    assert "Menunggu tanda tangan" in list(driver.remote(17).journals)[-1].notes
+    driver.acknowledge()
     assert driver.case().status is CaseStatus.CLOSED
     names = _attachments(driver)
     berita = [n for n in names if n.startswith("berita-acara-")]

@@ -275,3 +275,31 @@ def test_step_9_needs_each_output_of_this_round_at_save(driver: CaseDriver) -> N
     driver.act(9, files=tuple(f"revisi-{n}" for n in (jadwal, alur, analisis)))
     driver.sync(9)
     assert driver.case().current_step == 10
+
+
+def test_step_17_waiting_to_be_known_refuses_another_account_at_save(
+        driver: CaseDriver) -> None:
+    """Issue 16: while the Berita Acara waits, only the parties still to know it may close
+    [17], each with their own account; the rules follow each acknowledgement."""
+    driver.open()
+    driver.walk([2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16])
+    driver.act(17)  # the Tim Pengembang attaches the Berita Acara (no [documents])
+    driver.sync(17)
+    rules = {f.name: f.value for f in driver.remote(17).custom_fields}[RULES]
+    assert rules.splitlines() == ["langkah: 17",
+                                  "peran: pihak yang mengetahui (OPD/pemohon; Kepala Dinas)",
+                                  "boleh: opd1, kadis"]
+    answer = _close_over_rest(driver, 17, "dev1", notes="Saya tutup saja.")
+    _assert_refused_and_nothing_moved(
+        driver, 17, answer,
+        "Langkah 17 hanya dapat diselesaikan oleh pihak yang mengetahui (OPD/pemohon; Kepala "
+        "Dinas): opd1, kadis. Perubahan oleh dev1 ditolak.")
+    driver.act(17, "opd1", attach=False)
+    driver.sync(17)
+    rules = {f.name: f.value for f in driver.remote(17).custom_fields}[RULES]
+    assert rules.splitlines()[-1] == "boleh: kadis"
+    answer = _close_over_rest(driver, 17, "opd1")
+    assert answer.status_code == 422, answer.text[:500]
+    driver.act(17, "kadis", attach=False)
+    driver.sync(17)
+    assert driver.case().status.value == "closed"

@@ -246,3 +246,43 @@ def test_a_second_rebuild_finds_nothing_after_a_stray_close_of_a_later_step(
     again = run()
     assert again.exit_code == 0 and "tidak ada yang dibangun ulang" in again.output, again.output
     assert driver.case().current_step == 5  # the stray close is sync_issue's to refuse
+
+
+def test_acknowledgements_at_step_17_survive_a_lost_store(
+        services: Services, redmine: Any, tmp_path: Path) -> None:
+    """Issue 16: the OPD's acknowledgement is its own journal in Redmine; a rebuilt store
+    knows it, and the case still waits for the Kepala Dinas only."""
+    from connector.sop.model import Role
+
+    driver = _driver(services, redmine)
+    driver.open()
+    driver.walk([*UP_TO_12, 12, 13, 14, 15, 16])
+    driver.act(17, attach=True)  # without [documents]: the Tim Pengembang attaches the BA
+    driver.sync(17)
+    driver.act(17, "opd1", attach=False)
+    driver.sync(17)
+    assert driver.awaiting() == {Role.OPD_PEMOHON: "opd1"}
+    notes_before = _service_notes(driver)
+    with driver.services.engine.connect() as conn:
+        known = [(e.actor, e.journal_id, e.detail) for e in audit.list_audit(
+            conn, driver.case().id) if e.action == "step_acknowledged"]
+    assert len(known) == 1
+
+    fresh = _restart_on(services.settings, f"sqlite:///{tmp_path / 'lost.sqlite3'}", redmine,
+                        driver.key)
+    try:
+        assert fresh.awaiting() == {Role.OPD_PEMOHON: "opd1"}
+        with fresh.services.engine.connect() as conn:
+            again = [(e.actor, e.journal_id, e.detail) for e in audit.list_audit(
+                conn, fresh.case().id) if e.action == "step_acknowledged"]
+        assert again == known
+        assert _service_notes(fresh) == notes_before  # nothing written, nothing put back
+        [row] = cases.list_case_steps(fresh.services.engine, fresh.case().id, only=17)
+        [old] = cases.list_case_steps(services.engine, driver.case().id, only=17)
+        assert (row.state, row.due_on) == (old.state, old.due_on)
+        fresh.act(17, "kadis", attach=False)
+        fresh.sync(17)
+        assert fresh.case().status is CaseStatus.CLOSED
+        assert _completions(fresh)[-1] == (17, "kadis")
+    finally:
+        fresh.services.engine.dispose()

@@ -2,7 +2,8 @@
 
 A whole case with a re-plan and a rework, step 8 on the local git host and step 17 drawn up
 by the service (the demo's own settings: ``[local_git]`` with no ``base_url``): every step
-credited to the person who closed it, 8 and 17 to the service, every transition with the
+credited to the person who closed it, 8 to the service and 17 to the last party to know its
+Berita Acara (the service draws it up; issue 16), every transition with the
 right from and to, in the audit trail, ``GET /api/cases/<id>`` and ``cases export``; a
 loop's new round needs new evidence; polling the case's parent adds nothing to its trail;
 the Berita Acara names the repository, the wiki, each deliverable and the team by name.
@@ -41,7 +42,7 @@ EXPECTED = [  # (step completed, step it went to, who)
     (8, 9, SERVICE), (9, 10, "dev1"), (10, 11, "dev1"), (11, 9, "opd1"),
     (9, 10, "dev1"), (10, 11, "dev1"), (11, 12, "opd1"), (12, 13, "dev1"), (13, 14, "dev1"),
     (14, 12, "opd1"), (12, 13, "dev1"), (13, 14, "dev1"), (14, 15, "opd1"), (15, 16, "dev1"),
-    (16, 17, "kabid"), (17, None, SERVICE),
+    (16, 17, "kabid"), (17, None, "kadis"),  # the last to know the Berita Acara (issue 16)
 ]
 
 
@@ -120,7 +121,12 @@ def test_the_trail_credits_every_step_and_transition_rightly(finished: CaseDrive
     loops = [(e.step_from, e.step_to, e.actor) for e in trail if e.action == "loop"]
     assert loops == [(11, 9, "opd1"), (14, 12, "opd1")]
     closed = [(e.step_from, e.actor) for e in trail if e.action == "case_closed"]
-    assert closed == [(17, SERVICE)]
+    assert closed == [(17, "kadis")]
+    # The service drew the Berita Acara up; the OPD and the Kepala Dinas knew it (issue 16).
+    awaited = [(e.step_from, e.actor) for e in trail if e.action == "acknowledgement_awaited"]
+    assert awaited == [(17, SERVICE), (17, "opd1")]
+    known = [(e.step_from, e.actor) for e in trail if e.action == "step_acknowledged"]
+    assert known == [(17, "opd1"), (17, "kadis")]
 
 
 def test_the_api_and_the_export_show_the_same_credits(finished: CaseDriver) -> None:

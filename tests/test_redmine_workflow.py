@@ -61,8 +61,10 @@ def test_the_happy_path_from_letter_to_step_17(driver: CaseDriver) -> None:
         (14, "opd1"),
         (15, "dev1"),
         (16, "kabid"),
-        (17, "dev1"),
+        (17, "kadis"),  # dev1 attached the Berita Acara; the last to know it completes 17
     ]
+    known = [(e.actor, e.step_from) for e in _trail(driver) if e.action == "step_acknowledged"]
+    assert known == [("opd1", 17), ("kadis", 17)]
     assert all(driver.remote(n).status.name == "Closed" for n in (2, 9, 17))
     team = [e.detail for e in _trail(driver) if e.action == "team_recorded"]
     assert team == [{"logins": ["dev1", "dev2"], "names": ["Pengembang Satu", "Pengembang Dua"]}]

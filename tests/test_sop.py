@@ -637,3 +637,26 @@ def test_findings_belong_to_a_decision_and_are_distinct(follow: str, findings: s
     assert problems_of(sop_toml(step(1, follow, extra=f"findings = {findings}"), step(2))) == [
         f"{SOURCE}: step 1: 'findings' belongs to a decision step and lists distinct, "
         "non-empty names"]
+
+
+def test_the_bundled_sop_says_who_knows_the_berita_acara_and_which_steps_need_documents() -> None:
+    """Issue 16: step 17's output is "diketahui pihak pemohon (OPD) dan Kepala Dinas"; 7 and
+    17 produce documents, so they need them whoever draws them up."""
+    from connector.sop.model import Role
+
+    sop = load_default_sop()
+    assert sop.step(17).acknowledged_by == (Role.OPD_PEMOHON, Role.KEPALA_DINAS)
+    assert [s.number for s in sop.steps if s.acknowledged_by] == [17]
+    assert sop.step(7).requires_document and sop.step(17).requires_document
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('acknowledged_by = ["bupati"]', "step 1: 'acknowledged_by': unknown role 'bupati'; known "
+                                     "roles: "),
+    ('acknowledged_by = ["kepala_dinas", "kepala_dinas"]',
+     "step 1: 'acknowledged_by' names a role more than once"),
+    ('acknowledged_by = "kepala_dinas"', "step 1: 'acknowledged_by' must be a list of strings"),
+])
+def test_a_bad_acknowledged_by_is_named(extra: str, expected: str) -> None:
+    [problem] = problems_of(sop_toml(step(1, extra=extra)))
+    assert problem.startswith(f"{SOURCE}: {expected}")

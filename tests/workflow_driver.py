@@ -17,6 +17,7 @@ from connector.store import cases, jobs
 from connector.store.cases import Case
 from connector.store.kinds import SYNC_ISSUE
 from connector.workflow.engine import slug
+from connector.workflow.state import case_view
 from tests.conftest import auth, sample_letter
 
 ROLE_OF_STEP = {
@@ -37,7 +38,11 @@ ROLE_OF_STEP = {
     16: "kabid",
     17: "dev1",
 }
-DOCUMENT_STEPS = {5, 9, 13}
+# The steps whose kelengkapan is a document; 7 and 17 need theirs when the service does not
+# draw them up (no [documents]).
+DOCUMENT_STEPS = {5, 7, 9, 13, 17}
+# Who knows the Berita Acara at step 17, in the order the walk acknowledges it.
+ACKNOWLEDGERS = ("opd1", "kadis")
 
 
 def output_files(step: int) -> tuple[str, ...]:
@@ -158,9 +163,26 @@ class CaseDriver:
         case_id = self.case().redmine_issue_id
         return self.api("admin").issue.get(case_id, include=["journals", "children"])
 
+    def awaiting(self) -> dict[Any, str] | None:
+        """Who has acknowledged the current step so far, when it waits to be known."""
+        case = self.case()
+        with self.services.engine.connect() as conn:
+            view = case_view(conn, case, self.services.calendar)
+        found = view.acknowledged.get(view.current_step)
+        return dict(found) if found is not None and case.status.value == "open" else None
+
+    def acknowledge(self, logins: tuple[str, ...] = ACKNOWLEDGERS) -> None:
+        """Each party closes the waiting step 17 with its own account: it knows the BA."""
+        for login in logins:
+            self.act(17, login, attach=False)
+            self.sync(17)
+
     def walk(self, steps: list[int]) -> None:
-        """Complete these steps in order, each by its own role's user."""
+        """Complete these steps in order, each by its own role's user; a step left waiting
+        to be known (17) is then acknowledged by the OPD and the Kepala Dinas."""
         for step in steps:
             assert self.case().current_step == step, (step, self.case().current_step)
             self.act(step, team=("dev1", "dev2") if step == 4 else ())
             self.sync(step)
+        if steps and self.awaiting() == {}:
+            self.acknowledge()

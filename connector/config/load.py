@@ -222,6 +222,8 @@ def _sla(sec: Section) -> SlaSettings:
         warn_hari_kerja=tuple(sorted(set(warn), reverse=True)),
         check_interval_seconds=sec.integer("check_interval_seconds",
                                            d.check_interval_seconds, minimum=0),
+        pengesahan_hari_kerja=sec.integer("pengesahan_hari_kerja", d.pengesahan_hari_kerja,
+                                          minimum=1),
     )
 
 

@@ -139,6 +139,8 @@ class SlaSettings:
     development_clock: str = "continue"  # or "restart": a rework starts 35 hari kerja again
     warn_hari_kerja: tuple[int, ...] = (10, 5, 1)
     check_interval_seconds: int = 3600
+    # Hari kerja for the OPD and the Kepala Dinas to know (acknowledge) the Berita Acara.
+    pengesahan_hari_kerja: int = 5
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ for the *Sisa Hari Kerja* field of a case in development when its value changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import Connection, and_, select
@@ -17,6 +17,7 @@ from connector.deadlines.rules import ActiveStep, Alert, due_alerts, hari_kerja_
 from connector.faults import fault_point
 from connector.rendering import redmine_env
 from connector.services import Services
+from connector.sop.model import Sop, TimeStandard, TimeUnit
 from connector.store import audit
 from connector.store.cursors import set_cursor
 from connector.store.db import reading
@@ -51,12 +52,22 @@ def check_deadlines(services: Services, today: date | None = None) -> DeadlineRe
         already = _done_keys(conn, "deadline:")
         remaining = _remaining_values(conn)
     report = DeadlineReport(checked=len(rows))
-    report.alerts = due_alerts(services.sop, rows, today, services.calendar,
+    sop = with_acknowledgement_time(services.sop, services.settings.sla.pengesahan_hari_kerja)
+    report.alerts = due_alerts(sop, rows, today, services.calendar,
                                services.settings.sla.warn_hari_kerja, already)
     for alert in report.alerts:
-        _write(services, alert)
+        _write(services, sop, alert)
     report.remaining_updated = _refresh_remaining(services, rows, today, remaining)
     return report
+
+
+def with_acknowledgement_time(sop: Sop, days: int) -> Sop:
+    """The SOP with the configured time standard (``[sla] pengesahan_hari_kerja``) on a step
+    that waits to be known and has none of its own (17): its due date is set when the wait
+    begins, and it is reminded and escalated as any timed step."""
+    steps = tuple(replace(s, time=TimeStandard(days, TimeUnit.HARI_KERJA))
+                  if s.acknowledged_by and s.time is None else s for s in sop.steps)
+    return replace(sop, steps=steps)
 
 
 def _active_steps(conn: Connection) -> list[ActiveStep]:
@@ -81,9 +92,9 @@ def _remaining_values(conn: Connection) -> dict[str, str]:
     return {name: value for name, value in found}
 
 
-def _write(services: Services, alert: Alert) -> None:
+def _write(services: Services, sop: Sop, alert: Alert) -> None:
     """The note on the step, the escalation watcher, then the local record."""
-    step = services.sop.step(alert.step.step)
+    step = sop.step(alert.step.step)
     watcher = None
     if alert.escalate_to is not None:
         logins = services.settings.logins_for(alert.escalate_to, alert.step.opd)

@@ -4,8 +4,9 @@
 staff at step 6 and the case ends with the refusal documents (step 7); ``revisi``: the OPD
 sends the plan back at step 11 (a re-plan, steps 9-11 again) and the result back at step 14
 (a rework, steps 12-14 again), then accepts. Steps the service does itself (8 with a code
-host, 17 with documents) have no action here, except step 8 by hand when no code host is
-configured.
+host, drawing up the Berita Acara at 17 with documents) have no action here, except step 8 by
+hand when no code host is configured; the OPD and the Kepala Dinas then know the Berita Acara
+at 17, each by their own account.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ CLOSING = (
     Action(15, "dev1", "Laporan Tim Pengembang kepada Kepala Seksi sudah disampaikan."),
     Action(16, "kabid", "Laporan pembuatan aplikasi diterima."),
 )
+# Step 17's Berita Acara, once drawn up, is known by the OPD and the Kepala Dinas, each
+# closing the step's subtask with their own account; then the case closes.
+ACKNOWLEDGING = (
+    Action(17, "opd1", "Berita Acara Pekerjaan sudah kami ketahui. Terima kasih."),
+    Action(17, "kadis", "Mengetahui."),
+)
 REFUSAL = (
     Action(6, "kabid", "Anggaran dan SDM tidak tersedia pada tahun anggaran ini.",
            status=REJECTED, findings=("SDM", "Anggaran")),
@@ -100,10 +107,10 @@ def scenario(name: str) -> tuple[Action, ...]:
     """The actions of the named scenario, in order."""
     if name == "normal":
         return (*OPENING, *APPROVAL, *PLANNING, PLAN_ACCEPTED, *BUILDING, RESULT_ACCEPTED,
-                *CLOSING)
+                *CLOSING, *ACKNOWLEDGING)
     if name == "tolak":
         return (*OPENING, *REFUSAL)
     if name == "revisi":
         return (*OPENING, *APPROVAL, *PLANNING, REPLAN, *REPLANNING, PLAN_ACCEPTED, *BUILDING,
-                REWORK, *REBUILDING, RESULT_ACCEPTED, *CLOSING)
+                REWORK, *REBUILDING, RESULT_ACCEPTED, *CLOSING, *ACKNOWLEDGING)
     raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")

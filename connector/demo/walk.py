@@ -29,6 +29,8 @@ PEOPLE = {
     "dev2": "Tim Pengembang (dev2)", "opd1": "Tim Teknis OPD Dinas Kesehatan (opd1)",
 }
 REFUSED = "completion_refused"
+ACKNOWLEDGED = "step_acknowledged"
+AWAITING = "acknowledgement_awaited"
 
 
 @dataclass
@@ -103,9 +105,15 @@ class CaseWalker:
             if step != acted:
                 title = self.sop.step(step).title
                 self.progress.service(f"langkah {step} dikerjakan sop-connector: {title}")
+        new = after["timeline"][len(before["timeline"]):]
+        if any(e["action"] == ACKNOWLEDGED for e in new):
+            self.progress.service(f"Berita Acara Pekerjaan diketahui oleh {new[0]['actor']}")
         if after["status"] == "closed":
-            self.progress.service("kasus selesai: Berita Acara Pekerjaan dilampirkan, "
-                                  "kasus ditutup")
+            self.progress.service("kasus selesai: Berita Acara Pekerjaan diketahui OPD dan "
+                                  "Kepala Dinas, kasus ditutup")
+        elif any(e["action"] == AWAITING for e in new):
+            self.progress.service(f"langkah {after['current_step']} menunggu tanda tangan: "
+                                  "Berita Acara Pekerjaan menunggu diketahui")
         elif after["status"] == "rejected":
             self.progress.service("kasus ditutup sebagai ditolak: laporan ketidaktersediaan "
                                   "dan surat kepada OPD dilampirkan")
@@ -117,8 +125,8 @@ class CaseWalker:
 
 
 def _moved(case: dict[str, Any], step: int, seen: int) -> bool:
-    refused = any(e["action"] == REFUSED for e in case["timeline"][seen:])
-    return refused or case["status"] != "open" or case["current_step"] != step
+    answered = any(e["action"] in (REFUSED, ACKNOWLEDGED) for e in case["timeline"][seen:])
+    return answered or case["status"] != "open" or case["current_step"] != step
 
 
 def _state(case: dict[str, Any], step: int) -> str | None:

@@ -16,7 +16,7 @@ from connector.tracker import CaseField, IssueSnapshot, JournalEntry
 from connector.workflow.drafts import parse_step_key
 from connector.workflow.engine import StepClosed
 from connector.workflow.step_rules import team_fields
-from connector.workflow.sync import REOPENED_NOTE
+from connector.workflow.sync import AWAITING_NOTE, REOPENED_NOTE
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalE
 
     The service sets the status back before anyone closes anything else. A loop's
     reopening also sets closed steps back, the decision step's own (11, 14) right after its
-    "tidak", but with the reopening's note, so it is not taken for a refusal.
+    "tidak", but with the reopening's note, so it is not taken for a refusal; so does a step
+    that waits to be known (17), after each acknowledgement, with its "menunggu tanda
+    tangan" note.
     """
     journal, bot = entry.journal, services.tracker.service_login()
     if journal.author_login == bot or journal.status_to is None:
@@ -71,9 +73,10 @@ def put_back(services: Services, history: list[Entry], entry: Entry) -> JournalE
     for later in history[history.index(entry) + 1:]:
         moved = later.journal.status_to is not None
         if later.snap.issue.id == entry.snap.issue.id and moved:
+            note = later.journal.notes.strip()
             back = later.journal.author_login == bot \
                 and later.journal.status_from == journal.status_to \
-                and later.journal.notes.strip() != REOPENED_NOTE
+                and note != REOPENED_NOTE and not note.startswith(AWAITING_NOTE)
             return later.journal if back else None
         if moved and later.journal.author_login != bot:
             return None

@@ -24,6 +24,15 @@ from connector.workflow.paths import main_path
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """One party that must know a drawn-up document (step 17), and whether it has."""
+
+    party: str  # the SOP's label of the role (OPD/pemohon, Kepala Dinas)
+    login: str | None  # the account that acknowledged it; None: not yet
+    on: date | None
+
+
+@dataclass(frozen=True)
 class CaseSummary:
     """One line of the dashboard: a case, its current step and its clocks."""
 
@@ -45,6 +54,15 @@ class CaseSummary:
     replans: int  # "tidak" at 11: the plan was redone
     reworks: int  # "tidak" at 14: back to development
     redmine_issue_id: int | None
+    # Step 17's Berita Acara once drawn up: who has and has not known it (empty before).
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+
+    @property
+    def awaiting_signature(self) -> bool:
+        """The case waits at its step for a party to know its document (menunggu tanda
+        tangan)."""
+        return self.status is CaseStatus.OPEN and any(a.login is None
+                                                      for a in self.acknowledgements)
 
     @property
     def development_left(self) -> int:
@@ -123,7 +141,21 @@ def _summary(sop: Sop, calendar: WorkCalendar, today: date, case: Case, past: Ca
         development_used=workdays_spent(calendar, past.rounds.get(dev.number, ()), today)
         if dev else 0,
         development_limit=dev.time.amount if dev and dev.time else 0,
-        replans=replans, reworks=reworks, redmine_issue_id=case.redmine_issue_id)
+        replans=replans, reworks=reworks, redmine_issue_id=case.redmine_issue_id,
+        acknowledgements=acknowledgements(sop, past))
+
+
+def acknowledgements(sop: Sop, past: CaseHistory) -> tuple[Acknowledgement, ...]:
+    """Each party of the last step that waited to be known, with its acknowledgement."""
+    if not past.acknowledged:
+        return ()
+    number = max(past.acknowledged)
+    known = past.acknowledged[number]
+    found = []
+    for role in sop.step(number).acknowledged_by:
+        login, on = known.get(role.value, (None, None))
+        found.append(Acknowledgement(role.label, login, on))
+    return tuple(found)
 
 
 def loop_counts(sop: Sop, loops: Mapping[int, int]) -> tuple[int, int]:

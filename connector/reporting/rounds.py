@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -22,9 +22,9 @@ from connector.store.audit import AuditEntry
 from connector.store.cases import CaseStep
 from connector.store.db import from_row
 from connector.store.schema import StepState, audit, case_steps
-from connector.workflow.state import ACTIVATED, COMPLETED, LOOPED
+from connector.workflow.state import ACKNOWLEDGED, ACTIVATED, AWAITING, COMPLETED, LOOPED
 
-_ACTIONS = (ACTIVATED, COMPLETED, LOOPED)
+_ACTIONS = (ACTIVATED, COMPLETED, LOOPED, AWAITING, ACKNOWLEDGED)
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class CaseHistory:
     rounds: Mapping[int, tuple[Round, ...]]
     loops: Mapping[int, int]
     assignees: Mapping[int, str | None]
+    # A step that waited to be known (17): role -> (login, day) of each acknowledgement so far.
+    acknowledged: Mapping[int, Mapping[str, tuple[str, date]]] = field(default_factory=dict)
 
 
 def load_histories(conn: Connection, case_ids: Select[Any]) -> dict[int, CaseHistory]:
@@ -67,11 +69,19 @@ def history(trail: Sequence[AuditEntry], rows: Sequence[CaseStep]) -> CaseHistor
     found: dict[int, list[Round]] = defaultdict(list)
     loops: Counter[int] = Counter()
     assignees: dict[int, str | None] = {}
+    acknowledged: dict[int, dict[str, tuple[str, date]]] = {}
     for entry in trail:
         detail = entry.detail or {}
         if entry.action == ACTIVATED and entry.step_to is not None and "start" in detail:
             running[entry.step_to] = date.fromisoformat(detail["start"])
             assignees[entry.step_to] = detail.get("assignee")
+            acknowledged.pop(entry.step_to, None)
+        elif entry.action == AWAITING and entry.step_from is not None:
+            acknowledged.setdefault(entry.step_from, {})
+            assignees[entry.step_from] = detail.get("assignee")
+        elif entry.action == ACKNOWLEDGED and entry.step_from is not None and "on" in detail:
+            acknowledged.setdefault(entry.step_from, {})[detail["role"]] = (
+                entry.actor, date.fromisoformat(detail["on"]))
         elif entry.action == COMPLETED and entry.step_from is not None and "on" in detail:
             step = entry.step_from
             start = running.pop(step, None) or _row_start(by_step.get(step), found[step])
@@ -85,7 +95,7 @@ def history(trail: Sequence[AuditEntry], rows: Sequence[CaseStep]) -> CaseHistor
         if not found[row.step] and row.started_on is not None:
             _add_from_row(found[row.step], row)
     rounds = {step: tuple(sorted(r, key=lambda x: x.start)) for step, r in found.items() if r}
-    return CaseHistory(rounds, dict(loops), assignees)
+    return CaseHistory(rounds, dict(loops), assignees, acknowledged)
 
 
 def _row_start(row: CaseStep | None, earlier: list[Round]) -> date | None:

@@ -30,7 +30,7 @@ E = TypeVar("E", bound=StrEnum)
 _FOLLOWERS = ("next", "decision", "terminal")
 _STEP_KEYS = frozenset({"number", "title", "text", "role", "inputs", "outputs", "time",
                         "requires_document", "automation", "documents", "gate", "records_team",
-                        "findings", *_FOLLOWERS})
+                        "findings", "acknowledged_by", *_FOLLOWERS})
 _TIME_KEYS = frozenset({"amount", "unit", "cumulative"})
 _BRANCHES = ("ya", "tidak")
 _HEADER_TEXTS = ("nomor", "nama", "instansi", "disahkan_oleh")
@@ -165,12 +165,17 @@ def _parse_step(raw: Any, index: int, problems: list[str], numbers: list[int]) -
     if findings and (follow[1] is None or not all(findings) or len(set(findings)) < len(findings)):
         problems.append(f"{where}: 'findings' belongs to a decision step and lists distinct, "
                         "non-empty names")
+    acknowledged_by = tuple(_role(value, f"{where}: 'acknowledged_by'", problems)
+                            for value in _texts(raw, "acknowledged_by", where, problems))
+    if len(set(acknowledged_by)) < len(acknowledged_by):
+        problems.append(f"{where}: 'acknowledged_by' names a role more than once")
     if len(problems) > before or role is None:
         return None
     next_step, decision = follow
     return Step(number, title, text, role, inputs, outputs, time,
                 bool(requires_document), next_step, decision, automation,
-                tuple(d for d in documents if d is not None), gate, records_team, findings)
+                tuple(d for d in documents if d is not None), gate, records_team, findings,
+                tuple(r for r in acknowledged_by if r is not None))
 
 
 def _choice(raw: Mapping[str, Any], key: str, kind: type[E], where: str,

@@ -111,6 +111,9 @@ class Step:
     # A decision whose "tidak" must say what was found missing, chosen from these (step 6:
     # Infrastruktur, SDM, Anggaran) in the *Temuan Verifikasi* field of its subtask.
     findings: tuple[str, ...] = ()
+    # Who must know (acknowledge) the step's output, each by their own account, before the
+    # step is done (17: "diketahui pihak pemohon (OPD) dan Kepala Dinas Kominfo").
+    acknowledged_by: tuple[Role, ...] = ()
 
     @property
     def is_terminal(self) -> bool:

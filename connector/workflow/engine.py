@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -39,6 +39,9 @@ class CaseView:
     team: tuple[str, ...] = ()
     loops: Mapping[int, int] = field(default_factory=dict)  # decision step -> times "tidak"
     spent: Mapping[int, int] = field(default_factory=dict)  # step -> hari kerja in past rounds
+    # A step whose document is drawn up and waits to be known (``acknowledged_by``): who has
+    # acknowledged it so far (role -> login). A step is in the mapping from the moment it waits.
+    acknowledged: Mapping[int, Mapping[Role, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Policy:
     continue_cumulative: bool = True  # a rework continues the 35-hari-kerja clock
     automations: frozenset[Automation] = frozenset()  # the work the service can do itself
     findings_label: str = "Temuan Verifikasi"  # the findings field as people see it
+    acknowledgement_days: int = 5  # hari kerja for the parties to know a drawn-up document
 
 
 # -- commands (imperative names) -----------------------------------------------------------
@@ -154,6 +158,26 @@ class CountLoop:
 
 
 @dataclass(frozen=True)
+class AwaitAcknowledgement:
+    """The step's document is drawn up: the step stays open, "menunggu tanda tangan", held by
+    the first party still to know it; ``due`` is set when the wait begins (None: kept)."""
+
+    step: int
+    pending: tuple[Role, ...]
+    assignee: str | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class RecordAcknowledgement:
+    """A party closed the waiting step with its own account: it knows the document."""
+
+    step: int
+    role: Role
+    actor: str
+
+
+@dataclass(frozen=True)
 class CloseCase:
     """The procedure reached its end: ``accepted`` (17) or refused (7)."""
 
@@ -161,7 +185,8 @@ class CloseCase:
 
 
 Command = (RefuseCompletion | CompleteStep | ActivateStep | ReopenStep | CancelStep | RecordTeam
-           | CountLoop | CloseCase | DrawUpDocuments | ProvisionRepository)
+           | CountLoop | CloseCase | DrawUpDocuments | ProvisionRepository
+           | AwaitAcknowledgement | RecordAcknowledgement)
 
 
 @dataclass(frozen=True)
@@ -185,13 +210,36 @@ def holders(step: Step, case: CaseView, policy: Policy) -> tuple[str, ...]:
     return policy.roles.get(step.role, ())
 
 
+def party_logins(role: Role, case: CaseView, policy: Policy) -> tuple[str, ...]:
+    """Logins who may acknowledge for ``role``: the OPD's side is the OPD's own accounts."""
+    if role in (Role.OPD_PEMOHON, Role.TIM_TEKNIS_OPD) and policy.opd_teams.get(case.opd):
+        return policy.opd_teams[case.opd]
+    return policy.roles.get(role, ())
+
+
+def service_draws(step: Step, policy: Policy) -> bool:
+    """True when the service draws up the step's documents itself ([documents] is set)."""
+    return bool(step.documents) and Automation.BERITA_ACARA in policy.automations
+
+
+def as_checked(step: Step, policy: Policy) -> Step:
+    """The step as a person's completion is judged: a document the service draws up itself
+    is not asked of the person (``requires_document`` holds when nobody else draws it up)."""
+    return replace(step, requires_document=False) if service_draws(step, policy) else step
+
+
 def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
            calendar: WorkCalendar) -> Decision:
     """The commands that follow from ``event``; a refusal when the SOP does not allow it."""
     step = sop.step(event.step)
-    refusal = _refusal(step, case, event, policy, sop.header.peringatan)
+    if step.number in case.acknowledged and step.number == case.current_step:
+        return _acknowledgement(sop, case, step, event, policy, calendar)
+    refusal = _refusal(as_checked(step, policy), case, event, policy, sop.header.peringatan)
     if refusal is not None:
         return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
+    if step.acknowledged_by:  # drawn up by hand: now the parties must know it
+        drawn = [DrawUpDocuments(step.number, step.documents)] if step.documents else []
+        return Decision((*drawn, _await(step, case, policy, calendar, event.on, {})))
     outcome = _outcome(step, event, policy)
     findings = event.findings if step.findings and outcome is Outcome.TIDAK else ()
     commands: list[Command] = [CompleteStep(step.number, outcome, event.actor, event.note,
@@ -223,6 +271,9 @@ def _enter(sop: Sop, case: CaseView, target: int, policy: Policy, calendar: Work
             commands.append(ProvisionRepository(step.number))
         else:
             commands.append(DrawUpDocuments(step.number, step.documents))
+        if step.acknowledged_by:
+            commands.append(_await(step, case, policy, calendar, on, {}))
+            return commands
         commands.append(CompleteStep(step.number, Outcome.DONE, SERVICE_ACTOR, "", True))
         if step.next is None:
             commands.append(CloseCase(accepted=step.number in main_path(sop)))
@@ -236,6 +287,49 @@ def _kelengkapan(refusal: str, peringatan: tuple[str, ...]) -> str:
     if not peringatan:
         return refusal
     return refusal + "\n\n" + "\n".join(f"Peringatan SOP: {item}" for item in peringatan)
+
+
+def _await(step: Step, case: CaseView, policy: Policy, calendar: WorkCalendar, on: date,
+           done: Mapping[Role, str]) -> AwaitAcknowledgement:
+    """Wait for the parties who have not acknowledged yet; the clock starts with the wait."""
+    pending = tuple(r for r in step.acknowledged_by if r not in done)
+    who = party_logins(pending[0], case, policy)
+    due = None if done else calendar.due_date(on, policy.acknowledgement_days, "hari_kerja")
+    return AwaitAcknowledgement(step.number, pending, who[0] if who else None, due)
+
+
+def _acknowledgement(sop: Sop, case: CaseView, step: Step, event: StepClosed, policy: Policy,
+                     calendar: WorkCalendar) -> Decision:
+    """A close of a step that waits to be known: a party's acknowledgement, or refused."""
+    done = case.acknowledged[step.number]
+    pending = [r for r in step.acknowledged_by if r not in done]
+    role = next((r for r in pending if event.actor in party_logins(r, case, policy)), None)
+    note = None
+    if event.status not in policy.done_statuses:
+        note = (f"Langkah {step.number} menunggu tanda tangan, bukan keputusan: pihak yang "
+                f"mengetahui menutup subtugas ini dengan status "
+                f"{sorted(policy.done_statuses)[0]}. Status dikembalikan.")
+    elif role is None:
+        waiting = "; ".join(f"{r.label} ({', '.join(party_logins(r, case, policy)) or '-'})"
+                            for r in pending)
+        known = "; ".join(f"{r.label} ({login})" for r, login in done.items())
+        note = (f"Langkah {step.number} menunggu tanda tangan dari {waiting}, masing-masing "
+                f"dengan akunnya sendiri. Penutupan oleh "
+                f"{event.actor or 'pengguna tidak dikenal'} dibatalkan."
+                + (f" Sudah diketahui: {known}." if known else ""))
+    if note is not None:
+        return Decision((RefuseCompletion(step.number, _restore(event, policy), note),))
+    assert role is not None and event.actor is not None
+    commands: list[Command] = [RecordAcknowledgement(step.number, role, event.actor)]
+    if len(pending) > 1:
+        return Decision((*commands, _await(step, case, policy, calendar, event.on,
+                                           {**done, role: event.actor})))
+    commands.append(CompleteStep(step.number, Outcome.DONE, event.actor, event.note))
+    if step.next is None:
+        return Decision((*commands, CloseCase(accepted=step.number in main_path(sop))))
+    commands += _moves(sop, case, step, step.next)
+    commands += _enter(sop, case, step.next, policy, calendar, event.on)
+    return Decision(tuple(commands))
 
 
 def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy,

@@ -21,6 +21,7 @@ def policy_for(services: Services) -> Policy:
                    if a.tim_teknis} or {},
         overrides=frozenset(settings.role_overrides),
         continue_cumulative=settings.sla.development_clock == "continue",
+        acknowledgement_days=settings.sla.pengesahan_hari_kerja,
         automations=frozenset(
             ({Automation.PROVISION_REPOSITORY} if services.codehost else set())
             | ({Automation.BERITA_ACARA} if settings.documents else set())),

@@ -9,18 +9,28 @@ from sqlalchemy import Connection
 from connector.store import audit, cases
 from connector.store.schema import CaseStatus, StepState
 from connector.workflow.engine import (
+    SERVICE_ACTOR,
     ActivateStep,
+    AwaitAcknowledgement,
     CancelStep,
     CloseCase,
     CompleteStep,
     CountLoop,
     Decision,
+    RecordAcknowledgement,
     RecordTeam,
     RefuseCompletion,
     ReopenStep,
     StepClosed,
 )
-from connector.workflow.state import ACTIVATED, COMPLETED, LOOPED, TEAM_RECORDED
+from connector.workflow.state import (
+    ACKNOWLEDGED,
+    ACTIVATED,
+    AWAITING,
+    COMPLETED,
+    LOOPED,
+    TEAM_RECORDED,
+)
 
 
 def mark_processed(conn: Connection, change_key: str) -> None:
@@ -86,6 +96,22 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                journal_id=journal_id,
                                detail={"start": c.start.isoformat(), "assignee": c.assignee,
                                        "due": c.due.isoformat() if c.due else None})
+        elif isinstance(c, AwaitAcknowledgement):
+            cases.upsert_case_step(conn, case.id, c.step, state=StepState.ACTIVE,
+                                   redmine_issue_id=created.get(c.step), due_on=c.due)
+            drew_up = actor if event.step == c.step else SERVICE_ACTOR  # 17 by hand
+            audit.append_audit(conn, case.id, drew_up, AWAITING, step_from=c.step,
+                               journal_id=journal_id, detail={
+                                   "pending": [r.value for r in c.pending],
+                                   "assignee": c.assignee, "on": event.on.isoformat(),
+                                   "due": c.due.isoformat() if c.due else None,
+                                   "evidence": sorted(event.attachments)
+                                   if event.step == c.step else []})
+        elif isinstance(c, RecordAcknowledgement):
+            audit.append_audit(conn, case.id, c.actor, ACKNOWLEDGED, step_from=c.step,
+                               journal_id=journal_id, detail={
+                                   "role": c.role.value, "on": event.on.isoformat(),
+                                   "note": event.note})
         elif isinstance(c, CloseCase):
             status = CaseStatus.CLOSED if c.accepted else CaseStatus.REJECTED
             cases.set_case_status(conn, case.id, status)

@@ -37,7 +37,7 @@ from connector.services import Services
 from connector.sop.model import Role, Step
 from connector.store import cases
 from connector.tracker import CaseField, team_and_functions, team_function_key
-from connector.workflow.engine import slug
+from connector.workflow.engine import CaseView, as_checked, party_logins, slug
 from connector.workflow.policy import policy_for
 from connector.workflow.state import case_view
 
@@ -91,13 +91,27 @@ def rule_fields(services: Services, case: cases.Case, step: Step,
 
     ``since``: when a document step's current round began (its last completion), if it had one.
     """
-    if step.automation is not None and step.automation in policy_for(services).automations:
+    policy = policy_for(services)
+    if step.automation is not None and step.automation in policy.automations:
         return {}
     labels = tuple(services.tracker.field_label(team_function_key(f))
                    for f in services.sop.header.kualifikasi_fungsi) if step.records_team else ()
-    return {FIELD: rules_text(step, allowed_logins(services, case, step),
+    return {FIELD: rules_text(as_checked(step, policy), allowed_logins(services, case, step),
                               tuple(services.settings.redmine.reject_statuses), since,
                               team_fields=labels)}
+
+
+def acknowledgement_fields(services: Services, case: cases.Case, step: Step,
+                           pending: tuple[Role, ...]) -> dict[str, str]:
+    """``{FIELD: text}`` while ``step`` waits to be known: only the parties still to know it
+    may close it, each with their own account (no override: the acknowledgement is theirs)."""
+    view = CaseView(opd=case.opd, current_step=step.number)
+    policy = policy_for(services)
+    logins = tuple(dict.fromkeys(x for r in pending for x in party_logins(r, view, policy)))
+    parties = "; ".join(r.label for r in pending)
+    return {FIELD: "\n".join([f"langkah: {step.number}",
+                              f"peran: pihak yang mengetahui ({parties})",
+                              f"boleh: {', '.join(logins)}"])}
 
 
 def _recorded_team(services: Services, case: cases.Case) -> tuple[str, ...]:

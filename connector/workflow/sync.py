@@ -30,6 +30,7 @@ from connector.workflow import automation, paperwork, record
 from connector.workflow.drafts import parse_step_key, step_draft
 from connector.workflow.engine import (
     ActivateStep,
+    AwaitAcknowledgement,
     CancelStep,
     CaseView,
     CloseCase,
@@ -38,6 +39,7 @@ from connector.workflow.engine import (
     Decision,
     DrawUpDocuments,
     ProvisionRepository,
+    RecordAcknowledgement,
     RecordTeam,
     RefuseCompletion,
     ReopenStep,
@@ -49,9 +51,12 @@ from connector.workflow.notes import note_once
 from connector.workflow.policy import policy_for
 from connector.workflow.record_reader import case_facts
 from connector.workflow.state import case_view, is_processed, journal_key
-from connector.workflow.step_rules import rule_fields, team_fields
+from connector.workflow.step_rules import acknowledgement_fields, rule_fields, team_fields
 
 REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery reads it back
+# The note that sets a waiting step back to active after a close (a party's acknowledgement,
+# or the Berita Acara drawn up by hand): no refusal, recovery reads it back.
+AWAITING_NOTE = "Menunggu tanda tangan"
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
 
 
@@ -296,6 +301,31 @@ def _close_case(run: _Run, command: CloseCase) -> None:
     fault_point("workflow.after_case_closed")
 
 
+def _await_acknowledgement(run: _Run, command: AwaitAcknowledgement) -> None:
+    """Keep the step open, held by the next party still to know its document."""
+    services, redmine = run.services, run.services.settings.redmine
+    issue = run.by_number.get(command.step)
+    if issue is None and command.step in run.outcome.created:
+        issue = services.tracker.snapshot(run.outcome.created[command.step]).issue
+    if issue is None or (issue.status == redmine.active_status
+                         and issue.assignee_login == command.assignee):
+        return  # already shown (a redo), or no subtask to show it on
+    step = services.sop.step(command.step)
+    waiting = "; ".join(r.label for r in command.pending)
+    documents = f" Dokumen: {', '.join(run.outcome.documents)}." if run.outcome.documents else ""
+    services.tracker.change_issue(issue.id, IssueChanges(
+        status=redmine.active_status, assignee_login=command.assignee, due_date=command.due,
+        notes=(f"{AWAITING_NOTE}: {step.outputs[0] if step.outputs else step.title} menunggu "
+               f"diketahui oleh {waiting}.{documents} Setiap pihak menutup subtugas ini dengan "
+               f"akunnya sendiri (status {redmine.done_statuses[0]}) sebagai tanda mengetahui."),
+        fields=acknowledgement_fields(services, run.case, step, command.pending)))
+    fault_point("workflow.after_acknowledgement_awaited")
+
+
+def _acknowledged(run: _Run, command: RecordAcknowledgement) -> None:
+    """The party's own close in Redmine is the acknowledgement; the store records it."""
+
+
 def _counted(run: _Run, command: CountLoop) -> None:
     """A loop's count lives in the store's record only (``connector.workflow.record``)."""
 
@@ -305,7 +335,8 @@ _HANDLERS: dict[type, Callable[[_Run, Any], None]] = {
     RefuseCompletion: _refuse, RecordTeam: _record_team, ReopenStep: _reopen,
     CancelStep: _cancel, ActivateStep: _activate_command, ProvisionRepository: _provision_command,
     DrawUpDocuments: _draw_up, CompleteStep: _complete, CloseCase: _close_case,
-    CountLoop: _counted,
+    CountLoop: _counted, AwaitAcknowledgement: _await_acknowledgement,
+    RecordAcknowledgement: _acknowledged,
 }
 
 
@@ -372,7 +403,8 @@ def _note_parent(services: Services, case: cases.Case, decision: Decision, event
                  outcome: _Outcome, *, redo: bool) -> None:
     """One note per transition on the parent, written once even if this job is redone."""
     kinds = {CompleteStep: "complete", RecordTeam: "team", CountLoop: "loop",
-             ActivateStep: "activate", CloseCase: "close"}
+             ActivateStep: "activate", CloseCase: "close", AwaitAcknowledgement: "await",
+             RecordAcknowledgement: "acknowledged"}
     items = [(kinds[type(c)], c) for c in decision.commands if type(c) in kinds]
     env = redmine_env(services.settings.redmine.text_formatting)
     subproject = (f"{services.settings.redmine.url}/projects/"
