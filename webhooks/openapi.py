@@ -73,6 +73,8 @@ CASE_ID = {"name": "case_id", "in": "path", "required": True,
 ISSUE_ID = {"name": "issue_id", "in": "path", "required": True,
             "description": "Nomor masalah Redmine (kasus atau subtugas langkah)",
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CASE_ID}}
+TOKEN = {"name": "token", "in": "path", "required": True,
+         "description": "Token dokumen dari kode QR-nya", "schema": {"type": "string"}}
 MONTH = {"name": "month", "in": "query", "description": "Bulan `YYYY-MM` (bawaan: bulan ini)",
          "schema": {"type": "string"}}
 FILTERS = [{"name": "opd", "in": "query", "description": "Kode OPD (kosong: semua)",
@@ -290,6 +292,26 @@ PATHS: dict[str, dict[str, Operation]] = {
                               "masuk"},
                       "403": _html("Token CSRF salah atau tidak ada; tetap masuk"),
                       "413": R413}}},
+    "/verifikasi/{token}": {
+        "get": {"summary": "Verifikasi dokumen (publik)",
+                "description": "Hanya jenis, nomor, tanggal, para pihak, SHA-256, dan siapa "
+                               "menandatangani kapan. Token tak dikenal dijawab 404 tanpa "
+                               "keterangan apa pun tentang token lain.",
+                "tags": ["Verifikasi"], "security": [], "parameters": [TOKEN],
+                "responses": {"200": _html("Halaman verifikasi"),
+                              "404": _html("Dokumen tidak ditemukan"), "503": R503}},
+        "post": {"summary": "Periksa apakah sebuah PDF tepat dokumen yang diterbitkan",
+                 "description": "SHA-256 berkas `berkas` dibandingkan dengan setiap versi "
+                                "dokumen yang diterbitkan (sebelum dan sesudah tiap tanda "
+                                "tangan); berkas tidak disimpan.",
+                 "tags": ["Verifikasi"], "security": [], "parameters": [TOKEN],
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {
+                     "schema": {"type": "object", "properties": {
+                         "berkas": {"type": "string", "format": "binary"}}}}}},
+                 "responses": {"200": _html("Hasil: cocok atau tidak cocok"),
+                               "400": _html("Tidak ada berkas, atau berkas kosong"),
+                               "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                               "503": R503}}},
 }
 
 SPEC: dict[str, Any] = {
