@@ -15,6 +15,7 @@ from connector.config.settings import (
     GitLabSettings,
     LocalGitSettings,
     RedmineSettings,
+    SigningSettings,
     WebhookSettings,
 )
 
@@ -127,3 +128,25 @@ def webhooks_section(sec: Section, resolve: bool) -> WebhookSettings:
         throttle_window_seconds=sec.integer("throttle_window_seconds",
                                             d.throttle_window_seconds, minimum=1),
     )
+
+
+def signing_section(path: Path, sec: Section, resolve: bool) -> SigningSettings:
+    """``[signing]``: the trust roots, and BSrE's address and client credentials."""
+    d = SigningSettings(trust_roots=Path())
+    roots = path.parent / sec.text("trust_roots")
+    if not roots.is_file():
+        sec.problems.append(f"{path}: [signing] trust_roots: no such file {roots}")
+    provider = sec.choice("provider", d.provider, ("local", "bsre"))
+    bsre = provider == "bsre"
+    url = (sec.text("bsre_url") if bsre else sec.text("bsre_url", "")).rstrip("/")
+    if bsre and url and not url.startswith(("http://", "https://")):
+        sec.problems.append(f"{path}: [signing] bsre_url: expected an http:// or https:// "
+                            f"address, got {url!r}")
+    return SigningSettings(
+        trust_roots=roots, provider=provider, bsre_url=url,
+        bsre_client_id=sec.text("bsre_client_id") if bsre
+        else sec.text("bsre_client_id", d.bsre_client_id),
+        bsre_client_secret=sec.secret("bsre_client_secret", required=bsre, resolve=resolve),
+        bsre_totp=sec.flag("bsre_totp", d.bsre_totp),
+        bsre_timeout_seconds=sec.integer("bsre_timeout_seconds", d.bsre_timeout_seconds,
+                                         minimum=1))

@@ -27,7 +27,14 @@ from connector.documents.model import (
 )
 from connector.documents.qr import verification_mark
 from connector.documents.render import layout, render_html
-from connector.store.issued import IssuedDocument, Party, Slot, new_token, record_issued
+from connector.store.issued import (
+    IssuedDocument,
+    Party,
+    Slot,
+    find_issued,
+    new_token,
+    record_issued,
+)
 
 PX = 0.75  # PDF points per CSS pixel
 
@@ -56,8 +63,15 @@ def verification_url(base_url: str, token: str) -> str:
 def draw_up_for_signing(engine: Engine, kind: DocumentKind, document: Document,
                         settings: DocumentSettings, *, base_url: str) -> IssuedDocument:
     """Render ``document`` with its QR code and URL, locate its signature blocks, and store
-    it under a new token; DocumentError when a block cannot be found."""
+    it under a new token; DocumentError when a block cannot be found.
+
+    Idempotent: a document of this kind and number issued before is returned as it was (its
+    token, bytes and signatures), never drawn up twice.
+    """
     kind = DocumentKind(kind)
+    already = find_issued(engine, kind.value, document.nomor)
+    if already is not None:  # a retry after a crash: the document issued the first time
+        return already
     token = new_token()
     html = render_html(kind, document, settings,
                        verifikasi=verification_mark(verification_url(base_url, token)))

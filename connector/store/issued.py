@@ -127,6 +127,14 @@ def record_issued(engine: Engine, *, token: str, kind: str, nomor: str, tanggal:
     return found
 
 
+def find_issued(engine: Engine, kind: str, nomor: str) -> IssuedDocument | None:
+    """The document of this kind and number issued before, or None."""
+    with reading(engine) as conn:
+        token = conn.execute(select(issued_documents.c.token).where(
+            issued_documents.c.kind == kind, issued_documents.c.nomor == nomor)).scalar()
+    return None if token is None else get_issued(engine, token)
+
+
 def get_issued(engine: Engine, token: str) -> IssuedDocument | None:
     """The issued document with this token, or None (also for a malformed token)."""
     if not token or len(token) > TOKEN_MAX:
