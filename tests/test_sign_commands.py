@@ -123,3 +123,22 @@ def _letter(services: Services) -> IssuedDocument:
     assert found is not None
     return found
 
+
+
+def test_signing_configuration_problems_are_each_named(tmp_path: Path, env: None) -> None:
+    from connector.errors import ConfigError
+
+    bsre = '\n[signing]\ntrust_roots = "tidak-ada.pem"\nprovider = "bsre"\nbsre_url = "ftp://x"\n'
+    with pytest.raises(ConfigError) as raised:
+        load_settings(write_config(tmp_path, extra=bsre))
+    problems = "\n".join(raised.value.problems)
+    for named in ("[signing] trust_roots: no such file", "[signing] bsre_url: expected an "
+                  "http:// or https://", "[signing] bsre_client_id: missing",
+                  "[signing] bsre_client_secret_env: missing"):
+        assert named in problems
+    inline = '\n[signing]\ntrust_roots = "x.pem"\nbsre_client_secret = "rahasia-inline"\n'
+    (tmp_path / "x.pem").write_text("pem")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(write_config(tmp_path, extra=inline))
+    assert "secrets are never written in the file" in "\n".join(raised.value.problems)
+    assert "rahasia-inline" not in "\n".join(raised.value.problems)

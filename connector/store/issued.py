@@ -99,8 +99,13 @@ class IssuedDocument:
 
 
 def new_token() -> str:
-    """An unguessable token for a document's verification URL."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """An unguessable token for a document's verification URL.
+
+    Never starting with ``-``, which a command line would read as an option.
+    """
+    while (token := secrets.token_urlsafe(TOKEN_BYTES)).startswith("-"):
+        continue
+    return token
 
 
 def sha256_hex(data: bytes) -> str:
