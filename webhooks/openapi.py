@@ -292,6 +292,38 @@ PATHS: dict[str, dict[str, Operation]] = {
                               "masuk"},
                       "403": _html("Token CSRF salah atau tidak ada; tetap masuk"),
                       "413": R413}}},
+    "/dashboard/tandatangan": {"get": {
+        **_page("Dasbor: antrean tanda tangan", "Dokumen yang menunggu tanda tangan "
+                "elektronik; blok milik login yang masuk ditandai dan didahulukan."),
+        "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN, "503": R503}}},
+    "/dashboard/tandatangan/{token}": {
+        "get": {**_page("Dasbor: blok tanda tangan sebuah dokumen",
+                        "Setiap blok dan penanda tangannya; formulir passphrase untuk blok "
+                        "milik login yang masuk.", parameters=[TOKEN]),
+                "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
+                              "404": _html("Dokumen tidak ditemukan"), "503": R503}},
+        "post": {**_page("Dasbor: tandatangani satu blok",
+                         "Passphrase (atau TOTP BSrE) dipakai untuk satu permintaan ini "
+                         "saja, tidak disimpan dan tidak dicatat. Berkas bertanda tangan "
+                         "diperiksa sebelum disimpan; bila ditolak, tidak ada yang disimpan. "
+                         "Formulir wajib membawa `csrf` sesi.", parameters=[TOKEN]),
+                 "requestBody": {"required": True, "content": {
+                     "application/x-www-form-urlencoded": {"schema": {
+                         "type": "object", "properties": {
+                             "slot": {"type": "string", "description": "Blok tanda tangan"},
+                             "passphrase": {"type": "string",
+                                            "description": "Passphrase atau TOTP"},
+                             "csrf": {"type": "string",
+                                      "description": "Token CSRF dari halaman"}}}}}},
+                 "responses": {"200": _html("Ditandatangani; halaman dokumen"),
+                               "302": TO_SIGN_IN,
+                               "400": _html("Passphrase kosong"),
+                               "403": _html("Bukan blok login ini, atau token CSRF salah"),
+                               "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                               "422": _html("Ditolak (passphrase salah, BSrE menolak, atau "
+                                            "hasil tidak lolos verifikasi); tidak ada yang "
+                                            "disimpan"),
+                               "503": _html("Tanda tangan elektronik belum dikonfigurasi")}}},
     "/verifikasi/{token}": {
         "get": {"summary": "Verifikasi dokumen (publik)",
                 "description": "Hanya jenis, nomor, tanggal, para pihak, SHA-256, dan siapa "

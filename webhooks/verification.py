@@ -30,7 +30,7 @@ CHUNK = 64 * 1024
 
 
 @blueprint.after_request
-def _protect(response: Response) -> Response:
+def protect(response: Response) -> Response:
     """No framing, no sniffing, nothing loaded from elsewhere, no caching."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Frame-Options"] = "DENY"

@@ -184,6 +184,10 @@ class SigningSettings:
     bsre_client_secret: Secret | None = None
     bsre_totp: bool = False
     bsre_timeout_seconds: int = 60
+    # Who signs with what on the signing page: a Redmine login's PKCS#12 file (local) or
+    # NIK at BSrE ([signing.p12] and [signing.nik]).
+    p12: Mapping[str, Path] = field(default_factory=dict)
+    nik: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,15 @@ def get_issued(engine: Engine, token: str) -> IssuedDocument | None:
     return _issued(row, signed)
 
 
+def awaiting_signature(engine: Engine) -> list[IssuedDocument]:
+    """Every issued document with a block not signed yet, oldest first (a few dozen a year)."""
+    with reading(engine) as conn:
+        tokens = list(conn.execute(select(issued_documents.c.token)
+                                   .order_by(issued_documents.c.issued_at)).scalars())
+    found = (get_issued(engine, token) for token in tokens)
+    return [doc for doc in found if doc is not None and doc.unsigned_slots]
+
+
 def record_signature(engine: Engine, token: str, *, slot: str, nama: str, pdf: bytes,
                      previous_sha256: str, clock: Clock = utc_now) -> IssuedDocument:
     """Keep ``pdf`` as the document's latest version, signed at ``slot`` by ``nama``.
