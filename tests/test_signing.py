@@ -285,3 +285,20 @@ def test_bsre_user_status_and_totp(bsre: BsreStandIn) -> None:
         signer.user_status(SignerIdentity("B", nik="1"))
     with pytest.raises(SigningError, match="NIK atau e-mail"):
         signer.request_totp(SignerIdentity("C"))
+
+
+def test_a_name_outside_ascii_signs_and_its_stamp_is_folded(engine: Engine,
+                                                            tmp_path: Path) -> None:
+    from connector.signing.stamp import ascii_text
+
+    assert ascii_text("Dr. Ñoño Ādi, S.Kom. 王 <b>") == "Dr. Nono Adi, S.Kom. ? <b>"
+    name = "Dr. Ñoño Ādi, S.Kom."
+    certs = make_demo_certificates({"pihak_pertama": name}, PASSPHRASE)
+    doc = issue_ba(engine)
+    doc = sign_slot(engine, doc.token, "pihak_pertama",
+                    signer=PyhankoSigner(certs.p12["pihak_pertama"]),
+                    identity=SignerIdentity(name, peran="PIHAK PERTAMA"),
+                    credential=Secret(PASSPHRASE), trust_roots=load_trust_roots(certs.ca_pem))
+    [status] = pyhanko_statuses(doc.pdf, certs.ca_pem)
+    assert status.bottom_line and status.signing_cert.subject.native["common_name"] == name
+    assert f"Common Name: {name}" in pdfsig(doc.pdf, tmp_path)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from connector.config.secret import Secret
 from connector.signing.port import SignatureBox, SignerIdentity, SigningError
-from connector.signing.stamp import stamp_style
+from connector.signing.stamp import ascii_text, stamp_style
 
 LOCATION = "Sumbawa Besar"
 
@@ -60,6 +60,6 @@ def _reason(identity: SignerIdentity) -> str:
 
 def _stamp_params(identity: SignerIdentity) -> dict[str, str]:
     moment = datetime.now(UTC).strftime("%d-%m-%Y %H:%M UTC")
-    return {"nama": identity.nama, "jabatan": identity.jabatan or identity.peran,
-            "waktu": moment}
+    return {"nama": ascii_text(identity.nama),
+            "jabatan": ascii_text(identity.jabatan or identity.peran), "waktu": moment}
 
