@@ -160,3 +160,77 @@ def test_the_signing_pages_need_a_sign_in(services: Services, document: IssuedDo
         assert answer.headers["Location"].startswith("/dashboard/masuk")
     kept = get_issued(services.engine, document.token)
     assert kept is not None and not kept.signatures
+
+
+# --- through BSrE (tests/bsre_standin.py) ---------------------------------------------------
+
+BSRE_CONFIG = """
+[dashboard]
+session_secret_env = "SOP_TEST_SESSION_SECRET"
+redmine_login = true
+
+[signing]
+trust_roots = "bsre-ca.pem"
+provider = "bsre"
+bsre_url = "{url}"
+bsre_client_id = "{client}"
+bsre_client_secret_env = "SOP_TEST_BSRE_SECRET"
+bsre_totp = {totp}
+
+[signing.nik]
+kasi = "5204010101800001"
+"""
+
+
+def bsre_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  totp: bool) -> tuple[Services, bytes]:
+    """Services signing through BSrE, and the PKCS#12 the stand-in signs with for kasi."""
+    from tests.bsre_standin import BASE, CLIENT_ID, CLIENT_SECRET, P12_PASSPHRASE
+
+    monkeypatch.setenv("SOP_TEST_SESSION_SECRET", "session-secret-for-tests-0123456789")
+    monkeypatch.setenv("SOP_TEST_BSRE_SECRET", CLIENT_SECRET)
+    made = make_demo_certificates({"kasi": "Kasi di BSrE"}, P12_PASSPHRASE,
+                                  organisation="BSrE uji")
+    (tmp_path / "bsre-ca.pem").write_bytes(made.ca_pem)
+    extra = BSRE_CONFIG.format(url=BASE, client=CLIENT_ID, totp=str(totp).lower())
+    built = bootstrap(load_settings(write_config(tmp_path, extra=extra)), tracker=FakeTracker())
+    return built, made.p12["kasi"]
+
+
+@pytest.mark.parametrize("totp", [False, True])
+@responses.activate
+def test_bsre_through_the_page_wrong_then_right(
+        tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, totp: bool) -> None:
+    from tests.bsre_standin import BsreStandIn, StandInUser
+
+    caplog.set_level(logging.DEBUG)
+    services, p12 = bsre_services(tmp_path, monkeypatch, totp)
+    stand_in = BsreStandIn({"5204010101800001": StandInUser(
+        "5204010101800001", "bsre-pass-kasi-ok", p12, totp="731904")})
+    stand_in.install(responses.mock)
+    _stub_redmine()
+    settings = office()
+    doc = draw_up_for_signing(services.engine, DocumentKind.BERITA_ACARA,
+                              berita_acara(settings), settings, base_url="http://sop.test")
+    client = signed_in(services, "kasi")
+    page = client.get(f"/dashboard/tandatangan/{doc.token}").get_data(as_text=True)
+    assert ("Kirim TOTP" in page) is totp
+    if totp:
+        answer = post_form(client, f"/dashboard/tandatangan/{doc.token}/totp",
+                           {"slot": "pihak_pertama"})
+        assert answer.status_code == 200 and "TOTP telah diminta" in answer.get_data(
+            as_text=True)
+        assert stand_in.requests_seen[-1] == {"nik": "5204010101800001", "data": 1}
+    wrong = "salah-991122-rahasia"
+    status, page = sign(client, doc.token, "pihak_pertama", wrong)
+    assert status == 422 and "salah" in page and wrong not in page
+    sent = stand_in.requests_seen[-1]
+    assert sent[("totp" if totp else "passphrase")] == wrong
+    kept = get_issued(services.engine, doc.token)
+    assert kept is not None and not kept.signatures
+    status, page = sign(client, doc.token, "pihak_pertama",
+                        "731904" if totp else "bsre-pass-kasi-ok")
+    assert status == 200 and "(1 dari 3)" in page, page
+    assert wrong not in caplog.text and "bsre-pass-kasi-ok" not in caplog.text
+    services.engine.dispose()

@@ -324,6 +324,21 @@ PATHS: dict[str, dict[str, Operation]] = {
                                             "hasil tidak lolos verifikasi); tidak ada yang "
                                             "disimpan"),
                                "503": _html("Tanda tangan elektronik belum dikonfigurasi")}}},
+    "/dashboard/tandatangan/{token}/totp": {"post": {
+        **_page("Dasbor: minta TOTP dari BSrE",
+                "Untuk `[signing] bsre_totp = true`: BSrE mengirim TOTP kepada penanda "
+                "tangan blok `slot`. Formulir wajib membawa `csrf` sesi.", parameters=[TOKEN]),
+        "requestBody": {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {
+                    "slot": {"type": "string", "description": "Blok tanda tangan"},
+                    "csrf": {"type": "string", "description": "Token CSRF dari halaman"}}}}}},
+        "responses": {"200": _html("TOTP diminta; halaman dokumen"), "302": TO_SIGN_IN,
+                      "400": _html("TOTP tidak dipakai dalam konfigurasi ini"),
+                      "403": _html("Bukan blok login ini, atau token CSRF salah"),
+                      "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                      "422": _html("BSrE menolak (mis. NIK tidak terdaftar)"),
+                      "503": R503}}},
     "/verifikasi/{token}": {
         "get": {"summary": "Verifikasi dokumen (publik)",
                 "description": "Hanya jenis, nomor, tanggal, para pihak, SHA-256, dan siapa "

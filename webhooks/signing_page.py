@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from connector.config.secret import Secret
+from connector.signing.bsre import BsreSigner
 from connector.signing.flow import sign_slot
 from connector.signing.port import SignerIdentity, SigningError
 from connector.signing.verify import load_trust_roots
@@ -87,6 +88,32 @@ def sign(token: str) -> Any:
     done = f"Blok {where.peran} telah ditandatangani ({len(signed.signatures)} dari " \
            f"{len(signed.slots)})."
     return _page(signed, done=done)
+
+
+@blueprint.post("/dashboard/tandatangan/<token>/totp")
+@page_requires_sign_in
+def send_totp(token: str) -> Any:
+    """Have BSrE send the signer a TOTP for block ``slot`` (``[signing] bsre_totp``)."""
+    s, login = services(), current_login() or ""
+    doc = get_issued(s.engine, token)
+    if doc is None:
+        return render_page("error.html", 404, message=NOT_FOUND)
+    if not csrf_ok():
+        return _page(doc, 403, error=STALE_FORM)
+    slot = request.form.get("slot", "")
+    if not may_sign(s.settings, login, slot, doc.case_key):
+        return _page(doc, 403, error=f"{login} tidak berwenang menandatangani blok ini.")
+    signing = s.settings.signing
+    if signing is None or signing.provider != "bsre" or not signing.bsre_totp:
+        return _page(doc, 400, error="TOTP hanya dipakai bila [signing] provider = \"bsre\" "
+                                     "dan bsre_totp = true.")
+    try:
+        signer, nik = signer_for(signing, login)
+        assert isinstance(signer, BsreSigner)
+        signer.request_totp(SignerIdentity(doc.slot(slot).nama, nik=nik))
+    except SigningError as exc:
+        return _page(doc, 422, error=str(exc))
+    return _page(doc, done="TOTP telah diminta dari BSrE; periksa ponsel atau e-mail Anda.")
 
 
 def _page(doc: IssuedDocument, status: int = 200, **context: Any) -> Any:
