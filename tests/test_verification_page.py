@@ -172,3 +172,20 @@ def test_hostile_names_print_literally(services: Services, client: FlaskClient) 
     page = client.get(f"/verifikasi/{doc.token}").get_data(as_text=True)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "{{ 7*7 }}" in page
+
+
+def test_the_qr_path_draws_exactly_the_modules_of_the_code() -> None:
+    import segno
+
+    from connector.documents.qr import QUIET_ZONE, verification_mark
+
+    url = f"{BASE}/verifikasi/SX9CsdNb6QgZRZegOeJqn6yiEEAzRGAc"
+    mark = verification_mark(url)
+    matrix = [list(row) for row in segno.make(url, error="m", micro=False).matrix]
+    drawn = [[0] * len(matrix) for _ in matrix]
+    for x, y, width in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", mark.qr_path):
+        for dx in range(int(width)):
+            drawn[int(y) - QUIET_ZONE][int(x) - QUIET_ZONE + dx] = 1
+    assert drawn == [[int(bool(m)) for m in row] for row in matrix]
+    assert mark.qr_size == len(matrix) + 2 * QUIET_ZONE and re.fullmatch(r"[Mhvz0-9 -]+",
+                                                                         mark.qr_path)
