@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 SENTINEL = "SENTINEL-SECRET-123"
 KNOWN_ROLES = ", ".join(sorted(r.value for r in Role))
 KNOWN_SECTIONS = ("server, database, redmine, gitlab, local_git, roles, opd, calendar, sla, "
-                  "dashboard, documents, webhooks, sop")
+                  "dashboard, documents, webhooks, sop, signing")
 
 BASE = """\
 [redmine]
@@ -127,7 +127,7 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
     text = EXAMPLE.read_text("utf-8")
     skip = ("# api_key_file", "# file = ")  # an alternative to api_key_env; needs a file
     uncommented = [
-        line[2:] if re.match(r"# (\[gitlab(\.users)?\]|[a-z_]+ = )", line)
+        line[2:] if re.match(r"# (\[gitlab(\.users)?\]|\[signing\]|[a-z_]+ = )", line)
         and not line.startswith(skip)
         else line for line in text.splitlines()]
     path = write(tmp_path / "full.toml", "\n".join(uncommented))
@@ -138,6 +138,9 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
         monkeypatch.setenv(name, f"value-of-{name}")
     for name in ("SOP_INTAKE_SIGNING_SECRET", "SOP_INTAKE_SIGNING_SECRET_NEXT"):
         monkeypatch.setenv(name, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    monkeypatch.setenv("SOP_BSRE_CLIENT_SECRET", "value-of-SOP_BSRE_CLIENT_SECRET")
+    (tmp_path / "tte").mkdir()
+    (tmp_path / "tte" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     s = load_settings(path)
     assert s.gitlab is not None and s.gitlab.group == "diskominfo/aplikasi"
     assert s.gitlab.username_for("kasi") == "ahmad.kasi" and s.gitlab.username_for("x") == "x"
@@ -145,6 +148,9 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
     assert s.gitlab.token.reveal() == "value-of-SOP_GITLAB_TOKEN"
     assert s.webhooks.gitlab_token is not None and s.webhooks.shared_gateway
     assert len(s.opd.agencies["DINKES"].credentials.signing_secrets) == 2
+    assert s.signing is not None and s.signing.provider == "local"
+    assert s.signing.trust_roots == tmp_path / "tte" / "ca.pem"
+    assert s.signing.bsre_client_secret is not None
 
 
 def test_settings_are_frozen(tmp_path: Path) -> None:

@@ -222,6 +222,15 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     "gitlab_progress": [{"id": 4, "case_id": 5, "kind": "push", "pending_lines": ["a", "b"],
                          "pending_count": 2, "pending_since": T0, "last_note_at": None,
                          "note_seq": 1, "outgoing_note": None}],
+    "issued_documents": [{"token": "tok-1", "kind": "berita_acara", "nomor": "000.1/1/2026",
+                          "tanggal": date(2026, 3, 16), "case_key": "DINKES/5",
+                          "parties": [{"peran": "PIHAK PERTAMA", "nama": "A"}],
+                          "slots": [{"slot": "pihak_pertama", "peran": "PIHAK PERTAMA",
+                                     "nama": "A", "page": 0, "box": [1.0, 2.0, 3.0, 4.0]}],
+                          "sha256": "cd" * 32, "size": 9, "pdf": b"%PDF-1.7\x00",
+                          "issued_at": T0}],
+    "document_signatures": [{"token": "tok-1", "seq": 1, "slot": "pihak_pertama",
+                             "nama": "A", "signed_at": T0, "sha256": "ef" * 32}],
 }
 
 
@@ -248,7 +257,7 @@ def test_db_copy_moves_every_row_into_an_empty_postgresql(
     with fresh_database(postgres_url, "copy") as target_url:
         copied = runner.invoke(main, ["db", "copy", "--config", str(config), "--to", target_url])
         assert copied.exit_code == 0, copied.output
-        assert "selesai: 25 baris disalin" in copied.output
+        assert "selesai: 27 baris disalin" in copied.output
         target = make_engine(target_url)
         assert _table_rows(target) == _table_rows(source)
         assert _revision(target) == head_revision()

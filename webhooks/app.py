@@ -20,6 +20,8 @@ from webhooks import (
     openapi,
     plugin_panel,
     redmine_hooks,
+    signing_page,
+    verification,
 )
 from webhooks.throttle import Throttle
 
@@ -42,7 +44,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     app.extensions["sop_throttle"] = Throttle(hooks.throttle_failures,
                                               hooks.throttle_window_seconds)
     for module in (intake, redmine_hooks, gitlab_hooks, health, cases_api, openapi, dashboard,
-                   plugin_panel):
+                   plugin_panel, verification, signing_page):
         app.register_blueprint(module.blueprint)
     _register_errors(app)
     return app

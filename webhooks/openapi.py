@@ -73,6 +73,8 @@ CASE_ID = {"name": "case_id", "in": "path", "required": True,
 ISSUE_ID = {"name": "issue_id", "in": "path", "required": True,
             "description": "Nomor masalah Redmine (kasus atau subtugas langkah)",
             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CASE_ID}}
+TOKEN = {"name": "token", "in": "path", "required": True,
+         "description": "Token dokumen dari kode QR-nya", "schema": {"type": "string"}}
 MONTH = {"name": "month", "in": "query", "description": "Bulan `YYYY-MM` (bawaan: bulan ini)",
          "schema": {"type": "string"}}
 FILTERS = [{"name": "opd", "in": "query", "description": "Kode OPD (kosong: semua)",
@@ -290,6 +292,73 @@ PATHS: dict[str, dict[str, Operation]] = {
                               "masuk"},
                       "403": _html("Token CSRF salah atau tidak ada; tetap masuk"),
                       "413": R413}}},
+    "/dashboard/tandatangan": {"get": {
+        **_page("Dasbor: antrean tanda tangan", "Dokumen yang menunggu tanda tangan "
+                "elektronik; blok milik login yang masuk ditandai dan didahulukan."),
+        "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN, "503": R503}}},
+    "/dashboard/tandatangan/{token}": {
+        "get": {**_page("Dasbor: blok tanda tangan sebuah dokumen",
+                        "Setiap blok dan penanda tangannya; formulir passphrase untuk blok "
+                        "milik login yang masuk.", parameters=[TOKEN]),
+                "responses": {"200": _html("Halaman HTML"), "302": TO_SIGN_IN,
+                              "404": _html("Dokumen tidak ditemukan"), "503": R503}},
+        "post": {**_page("Dasbor: tandatangani satu blok",
+                         "Passphrase (atau TOTP BSrE) dipakai untuk satu permintaan ini "
+                         "saja, tidak disimpan dan tidak dicatat. Berkas bertanda tangan "
+                         "diperiksa sebelum disimpan; bila ditolak, tidak ada yang disimpan. "
+                         "Formulir wajib membawa `csrf` sesi.", parameters=[TOKEN]),
+                 "requestBody": {"required": True, "content": {
+                     "application/x-www-form-urlencoded": {"schema": {
+                         "type": "object", "properties": {
+                             "slot": {"type": "string", "description": "Blok tanda tangan"},
+                             "passphrase": {"type": "string",
+                                            "description": "Passphrase atau TOTP"},
+                             "csrf": {"type": "string",
+                                      "description": "Token CSRF dari halaman"}}}}}},
+                 "responses": {"200": _html("Ditandatangani; halaman dokumen"),
+                               "302": TO_SIGN_IN,
+                               "400": _html("Passphrase kosong"),
+                               "403": _html("Bukan blok login ini, atau token CSRF salah"),
+                               "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                               "422": _html("Ditolak (passphrase salah, BSrE menolak, atau "
+                                            "hasil tidak lolos verifikasi); tidak ada yang "
+                                            "disimpan"),
+                               "503": _html("Tanda tangan elektronik belum dikonfigurasi")}}},
+    "/dashboard/tandatangan/{token}/totp": {"post": {
+        **_page("Dasbor: minta TOTP dari BSrE",
+                "Untuk `[signing] bsre_totp = true`: BSrE mengirim TOTP kepada penanda "
+                "tangan blok `slot`. Formulir wajib membawa `csrf` sesi.", parameters=[TOKEN]),
+        "requestBody": {"required": True, "content": {
+            "application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {
+                    "slot": {"type": "string", "description": "Blok tanda tangan"},
+                    "csrf": {"type": "string", "description": "Token CSRF dari halaman"}}}}}},
+        "responses": {"200": _html("TOTP diminta; halaman dokumen"), "302": TO_SIGN_IN,
+                      "400": _html("TOTP tidak dipakai dalam konfigurasi ini"),
+                      "403": _html("Bukan blok login ini, atau token CSRF salah"),
+                      "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                      "422": _html("BSrE menolak (mis. NIK tidak terdaftar)"),
+                      "503": R503}}},
+    "/verifikasi/{token}": {
+        "get": {"summary": "Verifikasi dokumen (publik)",
+                "description": "Hanya jenis, nomor, tanggal, para pihak, SHA-256, dan siapa "
+                               "menandatangani kapan. Token tak dikenal dijawab 404 tanpa "
+                               "keterangan apa pun tentang token lain.",
+                "tags": ["Verifikasi"], "security": [], "parameters": [TOKEN],
+                "responses": {"200": _html("Halaman verifikasi"),
+                              "404": _html("Dokumen tidak ditemukan"), "503": R503}},
+        "post": {"summary": "Periksa apakah sebuah PDF tepat dokumen yang diterbitkan",
+                 "description": "SHA-256 berkas `berkas` dibandingkan dengan setiap versi "
+                                "dokumen yang diterbitkan (sebelum dan sesudah tiap tanda "
+                                "tangan); berkas tidak disimpan.",
+                 "tags": ["Verifikasi"], "security": [], "parameters": [TOKEN],
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {
+                     "schema": {"type": "object", "properties": {
+                         "berkas": {"type": "string", "format": "binary"}}}}}},
+                 "responses": {"200": _html("Hasil: cocok atau tidak cocok"),
+                               "400": _html("Tidak ada berkas, atau berkas kosong"),
+                               "404": _html("Dokumen tidak ditemukan"), "413": R413,
+                               "503": R503}}},
 }
 
 SPEC: dict[str, Any] = {

@@ -16,7 +16,8 @@ from typing import Any
 from webhooks.openapi import SPEC
 
 TAG_TITLES = {"Intake": "Intake surat permohonan", "Webhook": "Webhook Redmine dan GitLab",
-              "API": "API kasus", "Layanan": "Layanan", "Dasbor": "Dasbor"}
+              "API": "API kasus", "Layanan": "Layanan", "Dasbor": "Dasbor",
+              "Verifikasi": "Verifikasi dokumen"}
 PLACES = {"path": "path", "query": "query", "header": "header", "cookie": "cookie"}
 
 

@@ -20,6 +20,7 @@ from connector.cli import (
     redmine_commands,
     report_commands,
     service_commands,
+    sign_commands,
     sop_commands,
 )
 from connector.errors import ConfigError, ConnectorError, SopError
@@ -75,5 +76,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
                case_commands, codehost_commands, document_commands, report_commands,
-               db_commands, demo_commands, plugin_commands):
+               db_commands, demo_commands, plugin_commands, sign_commands):
     module.register(main)

@@ -18,6 +18,7 @@ from connector.config.remote_sections import (
     gitlab_section,
     local_git_section,
     redmine_section,
+    signing_section,
     webhooks_section,
 )
 from connector.config.settings import (
@@ -35,7 +36,7 @@ from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
 SECTIONS = ("server", "database", "redmine", "gitlab", "local_git", "roles", "opd", "calendar",
-            "sla", "dashboard", "documents", "webhooks", "sop")
+            "sla", "dashboard", "documents", "webhooks", "sop", "signing")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
 OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
@@ -112,6 +113,8 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         if "local_git" in _raw_sections(s) else None,
         sop_file=_sop_file(path, s["sop"]),
         standar_tik_url=_standar_tik_url(s["sop"]),
+        signing=signing_section(path, s["signing"], resolve)
+        if "signing" in _raw_sections(s) else None,
     )
 
 

@@ -15,6 +15,7 @@ from connector.config.settings import (
     GitLabSettings,
     LocalGitSettings,
     RedmineSettings,
+    SigningSettings,
     WebhookSettings,
 )
 
@@ -127,3 +128,41 @@ def webhooks_section(sec: Section, resolve: bool) -> WebhookSettings:
         throttle_window_seconds=sec.integer("throttle_window_seconds",
                                             d.throttle_window_seconds, minimum=1),
     )
+
+
+def signing_section(path: Path, sec: Section, resolve: bool) -> SigningSettings:
+    """``[signing]``: the trust roots, and BSrE's address and client credentials."""
+    d = SigningSettings(trust_roots=Path())
+    roots = path.parent / sec.text("trust_roots")
+    if not roots.is_file():
+        sec.problems.append(f"{path}: [signing] trust_roots: no such file {roots}")
+    provider = sec.choice("provider", d.provider, ("local", "bsre"))
+    bsre = provider == "bsre"
+    url = (sec.text("bsre_url") if bsre else sec.text("bsre_url", "")).rstrip("/")
+    if bsre and url and not url.startswith(("http://", "https://")):
+        sec.problems.append(f"{path}: [signing] bsre_url: expected an http:// or https:// "
+                            f"address, got {url!r}")
+    p12 = {str(login): path.parent / name for login, name in _logins(sec, "p12").items()}
+    for login, file in p12.items():
+        if not file.is_file():
+            sec.problems.append(f"{path}: [signing.p12] {login}: no such file {file}")
+    return SigningSettings(
+        trust_roots=roots, provider=provider, bsre_url=url, p12=p12, nik=_logins(sec, "nik"),
+        bsre_client_id=sec.text("bsre_client_id") if bsre
+        else sec.text("bsre_client_id", d.bsre_client_id),
+        bsre_client_secret=sec.secret("bsre_client_secret", required=bsre, resolve=resolve),
+        bsre_totp=sec.flag("bsre_totp", d.bsre_totp),
+        bsre_timeout_seconds=sec.integer("bsre_timeout_seconds", d.bsre_timeout_seconds,
+                                         minimum=1))
+
+
+def _logins(sec: Section, key: str) -> dict[str, str]:
+    """A ``[section.key]`` table of Redmine login -> non-empty text."""
+    found: dict[str, str] = {}
+    for login, value in sec.table(key).items():
+        if isinstance(value, str) and value.strip():
+            found[str(login)] = value.strip()
+        else:
+            sec.problems.append(f"{sec.file}: [{sec.name}.{key}] {login}: expected a "
+                                f"non-empty string, got {value!r}")
+    return found

@@ -170,6 +170,29 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """``[signing]``: electronic signatures on the documents (issue 17).
+
+    ``trust_roots`` is the PEM file of the CA certificates every signature must chain to (for
+    a local certificate its own CA, for BSrE the BSrE root); ``provider`` is ``local``
+    (PKCS#12 files) or ``bsre`` (eSign API v2 at ``bsre_url`` with the application's client
+    credentials).
+    """
+
+    trust_roots: Path
+    provider: str = "local"
+    bsre_url: str = ""
+    bsre_client_id: str = ""
+    bsre_client_secret: Secret | None = None
+    bsre_totp: bool = False
+    bsre_timeout_seconds: int = 60
+    # Who signs with what on the signing page: a Redmine login's PKCS#12 file (local) or
+    # NIK at BSrE ([signing.p12] and [signing.nik]).
+    p12: Mapping[str, Path] = field(default_factory=dict)
+    nik: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service needs, read once from one TOML file."""
 
@@ -189,6 +212,7 @@ class Settings:
     local_git: LocalGitSettings | None = None
     sop_file: Path | None = None
     standar_tik_url: str | None = None  # [sop]: step 9's "Standarisasi ... TIK" kelengkapan
+    signing: SigningSettings | None = None
 
     def logins_for(self, role: Role, opd: str | None = None) -> tuple[str, ...]:
         """The Redmine logins that may act as ``role`` (per OPD for its technical team)."""

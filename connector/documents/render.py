@@ -56,21 +56,27 @@ def balanced(text: str, limit: int = 36) -> list[str]:
     return [" ".join(words[:cut]), " ".join(words[cut:])]
 
 
-def render_html(kind: DocumentKind, document: Document, settings: DocumentSettings) -> str:
-    """The document as HTML (UTF-8 text, relative asset links), ready for print or PDF."""
+def render_html(kind: DocumentKind, document: Document, settings: DocumentSettings, *,
+                verifikasi: Any = None) -> str:
+    """The document as HTML (UTF-8 text, relative asset links), ready for print or PDF.
+
+    ``verifikasi`` (a ``connector.documents.qr.VerificationMark``) adds the QR code and URL
+    of the verification page; None leaves them out.
+    """
     expected = DOCUMENT_TYPES[DocumentKind(kind)]
     if not isinstance(document, expected):
         raise DocumentError(f"a {kind} document needs a {expected.__name__}, "
                             f"got {type(document).__name__}")
     template = html_env().get_template(f"documents/{DocumentKind(kind).value}.html")
-    return template.render(_context(document, settings))
+    return template.render(_context(document, settings) | {"verifikasi": verifikasi})
 
 
 def _context(document: Document, settings: DocumentSettings) -> dict[str, Any]:
     """What every template sees; helper functions are passed in, the shared env is untouched."""
     return {"doc": document, "kop": settings.kop, "instansi": settings.instansi,
             "kalimat_tanggal": kalimat_tanggal, "tanggal_panjang": tanggal_panjang,
-            "terbilang": terbilang, "daftar": daftar, "balanced": balanced}
+            "terbilang": terbilang, "daftar": daftar, "balanced": balanced,
+            "verifikasi": None}
 
 
 def render_pdf(kind: DocumentKind, document: Document, settings: DocumentSettings, *,
@@ -81,14 +87,21 @@ def render_pdf(kind: DocumentKind, document: Document, settings: DocumentSetting
     it refuses stops the rendering with AssetRefused's message in a DocumentError.
     """
     html = render_html(kind, document, settings)
-    root = documents_dir()
-    fetcher = url_fetcher if url_fetcher is not None else AssetFetcher(root)
     try:
-        pdf: bytes = HTML(string=html, base_url=root.resolve().as_uri() + "/",
-                   url_fetcher=fetcher).write_pdf()
+        pdf: bytes = layout(html, url_fetcher).write_pdf()
     except FatalURLFetchingError as exc:
         raise DocumentError(f"{kind}: {exc.__cause__ or exc}") from exc
     return pdf
+
+
+def layout(html: str, url_fetcher: AssetFetcher | None = None) -> Any:
+    """The document's HTML laid out in pages by WeasyPrint (a ``weasyprint.Document``), which
+    may load only bundled files; ``.write_pdf()`` makes the PDF, ``.pages`` tell where things
+    are (connector/documents/issue.py finds the signature blocks there)."""
+    root = documents_dir()
+    fetcher = url_fetcher if url_fetcher is not None else AssetFetcher(root)
+    return HTML(string=html, base_url=root.resolve().as_uri() + "/",
+                url_fetcher=fetcher).render()
 
 
 def render_docx(kind: DocumentKind, document: Document, settings: DocumentSettings) -> bytes:

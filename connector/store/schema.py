@@ -240,3 +240,36 @@ gitlab_progress = Table(
     Column("outgoing_note", Text, nullable=True),
     UniqueConstraint("case_id", "kind"),
 )
+
+issued_documents = Table(
+    # Issue 17: each document we issue for signing, found by its unguessable token (the QR
+    # code's /verifikasi/<token>); ``pdf`` is the latest verified version, ``sha256`` and
+    # ``size`` the document as drawn up, before any signature.
+    "issued_documents", metadata,
+    Column("token", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("nomor", String(255), nullable=False),
+    Column("tanggal", Date, nullable=False),
+    Column("case_key", String(255), nullable=False),
+    Column("parties", _json(), nullable=False),
+    Column("slots", _json(), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "nomor", name="uq_issued_documents_kind_nomor"),
+)
+
+document_signatures = Table(
+    # One verified signature of an issued document, in signing order; ``sha256`` is the whole
+    # file as it was once this signature was added.
+    "document_signatures", metadata,
+    Column("token", String(64), ForeignKey("issued_documents.token"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("slot", String(64), nullable=False),
+    Column("nama", String(255), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    PrimaryKeyConstraint("token", "seq"),
+    UniqueConstraint("token", "slot", name="uq_document_signatures_slot"),
+)
