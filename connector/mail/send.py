@@ -27,8 +27,7 @@ from connector.store import mail as outbox
 from connector.store.schema import MailState
 
 log = logging.getLogger(__name__)
-TEMPLATES = {RECEIPT: "mail/tanda_terima.txt.j2", SURAT: "mail/surat.txt.j2",
-             BERITA_ACARA: "mail/berita_acara.txt.j2"}
+TEMPLATES = {RECEIPT: "mail/tanda_terima", SURAT: "mail/surat", BERITA_ACARA: "mail/berita_acara"}
 
 
 class MailNotSent(RemoteRejected):
@@ -90,8 +89,8 @@ _UNCERTAIN_AFTER_CRASH = ("percobaan sebelumnya berhenti setelah pengiriman dimu
 
 def _stopped(mail: outbox.Mail) -> str:
     what = {MailState.UNCERTAIN: "status tidak pasti", MailState.REFUSED: "ditolak"}
-    return (f"surel {mail.id} ({mail.kind}, {mail.document}) ke {mail.recipient}: "
-            f"{what.get(mail.state, mail.state.value)}: {mail.last_error or '-'}; periksa, lalu "
+    return (f"surel {mail.id} {what.get(mail.state, mail.state.value)} ({mail.kind} ke "
+            f"{mail.recipient}, {mail.document}): {mail.last_error or '-'}; periksa, lalu "
             f"kirim ulang dengan `sop-connector mail resend {mail.id}` bila perlu")
 
 
@@ -143,10 +142,10 @@ def _context(settings: Settings, case: cases.Case, mail: outbox.Mail) -> Mapping
 
 
 def _render(kind: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    """The template's first line is the subject; the rest, after a blank line, the body."""
-    text = _env().get_template(TEMPLATES[kind]).render(**context)
-    subject, _, body = text.partition("\n")
-    return subject.removeprefix("Subjek:").strip(), body.lstrip("\n")
+    """The subject (``<kind>.subject.j2``, made one line by ``build``) and the plain body."""
+    env = _env()
+    subject = env.get_template(f"{TEMPLATES[kind]}.subject.j2").render(**context)
+    return subject, env.get_template(f"{TEMPLATES[kind]}.txt.j2").render(**context)
 
 
 def _env() -> Any:

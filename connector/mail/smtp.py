@@ -85,41 +85,7 @@ class Session:
 @contextmanager
 def session(settings: EmailSettings) -> Iterator[Session]:
     """Connect, secure (STARTTLS or TLS) and log in as configured; QUIT at the end."""
-    context = _tls_context(settings)
-    try:
-        if settings.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
-                                                     timeout=settings.timeout_seconds,
-                                                     context=context)
-        else:
-            client = smtplib.SMTP(settings.host, settings.port,
-                                  timeout=settings.timeout_seconds)
-        code, text = client.ehlo()
-        _answer(code, text, "EHLO")
-        if settings.security == "starttls":
-            if not client.has_extn("starttls"):
-                client.close()
-                raise MailRefused("server SMTP tidak menawarkan STARTTLS, padahal "
-                                  "[email] security = \"starttls\"")
-            code, text = client.starttls(context=context)
-            _answer(code, text, "STARTTLS")
-            client.ehlo()
-        if settings.username and settings.password is not None:
-            client.login(settings.username, settings.password.reveal())
-    except smtplib.SMTPAuthenticationError as exc:  # 535: refused; 454: try again later
-        _answer(exc.smtp_code, exc.smtp_error, f"login {settings.username!r}")
-        raise MailRefused(f"server SMTP menolak login {settings.username!r}") from exc
-    except smtplib.SMTPNotSupportedError as exc:
-        raise MailRefused(f"server SMTP tidak mendukung AUTH: {exc}") from exc
-    except smtplib.SMTPResponseException as exc:
-        _answer(exc.smtp_code, exc.smtp_error, "pembukaan sesi")
-        raise MailUnavailable(f"server SMTP menjawab {exc.smtp_code}") from exc
-    except ssl.SSLCertVerificationError as exc:
-        raise MailUnavailable(f"sertifikat TLS server SMTP tidak dapat diverifikasi: "
-                              f"{exc.verify_message}") from exc
-    except _OUTAGES as exc:
-        raise MailUnavailable(f"server SMTP {settings.host}:{settings.port} tidak dapat "
-                              f"dihubungi: {type(exc).__name__}") from exc
+    client = _open(settings)
     try:
         yield Session(client)
     finally:
@@ -127,6 +93,66 @@ def session(settings: EmailSettings) -> Iterator[Session]:
             client.quit()
         except (*_OUTAGES, smtplib.SMTPException):
             client.close()
+
+
+def _open(settings: EmailSettings) -> smtplib.SMTP:
+    """The connected, secured, logged-in client; closed again when any step fails."""
+    context = _tls_context(settings)
+    client: smtplib.SMTP | None = None
+    try:
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(settings.host, settings.port,
+                                      timeout=settings.timeout_seconds, context=context)
+        else:
+            client = smtplib.SMTP(settings.host, settings.port,
+                                  timeout=settings.timeout_seconds)
+        code, text = client.ehlo()
+        _answer(code, text, "EHLO")
+        if settings.security == "starttls":
+            if not client.has_extn("starttls"):
+                raise MailRefused("server SMTP tidak menawarkan STARTTLS, padahal "
+                                  "[email] security = \"starttls\"")
+            code, text = client.starttls(context=context)
+            _answer(code, text, "STARTTLS")
+            client.ehlo()
+        if settings.username and settings.password is not None:
+            _login(client, settings.username, settings.password.reveal())
+        return client
+    except BaseException as exc:
+        if client is not None:
+            client.close()
+        _raise_translated(settings, exc)
+        raise
+
+
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH with one mechanism, PLAIN or else LOGIN (``smtplib.login`` would try each in
+    turn after a refusal, and a server may not answer the second try)."""
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+    if mechanism is None:
+        raise smtplib.SMTPNotSupportedError("no PLAIN or LOGIN among " + " ".join(offered))
+    client.user, client.password = username, password
+    authobject = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+    client.auth(mechanism, authobject, initial_response_ok=True)
+
+
+def _raise_translated(settings: EmailSettings, exc: BaseException) -> None:
+    """Raise the mail error that ``exc`` from opening a session means (if it is one)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):  # 535: refused; 454: try later
+        _answer(exc.smtp_code, exc.smtp_error, f"login {settings.username!r}")
+        raise MailRefused(f"server SMTP menolak login {settings.username!r}") from exc
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        raise MailRefused(f"server SMTP tidak mendukung AUTH: {exc}") from exc
+    if isinstance(exc, smtplib.SMTPResponseException):
+        _answer(exc.smtp_code, exc.smtp_error, "pembukaan sesi")
+        raise MailUnavailable(f"server SMTP menjawab {exc.smtp_code}") from exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        raise MailUnavailable(f"sertifikat TLS server SMTP tidak dapat diverifikasi: "
+                              f"{exc.verify_message}") from exc
+    if isinstance(exc, _OUTAGES):
+        raise MailUnavailable(f"server SMTP {settings.host}:{settings.port} tidak dapat "
+                              f"dihubungi: {type(exc).__name__}") from exc
 
 
 def _tls_context(settings: EmailSettings) -> ssl.SSLContext:
