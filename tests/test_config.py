@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 SENTINEL = "SENTINEL-SECRET-123"
 KNOWN_ROLES = ", ".join(sorted(r.value for r in Role))
 KNOWN_SECTIONS = ("server, database, redmine, gitlab, local_git, roles, opd, calendar, sla, "
-                  "dashboard, documents, webhooks, sop")
+                  "dashboard, documents, webhooks, sop, email")
 
 BASE = """\
 [redmine]
