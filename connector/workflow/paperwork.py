@@ -69,6 +69,8 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
 
 def _queue_mail(services: Services, case: cases.Case, kind: str, name: str) -> None:
     """Queue the attached PDF to the OPD (idempotent: a redone job queues nothing new)."""
+    if services.settings.email is None:
+        return
     with services.engine.begin() as conn:
         queue_for_case(conn, services.settings, case, kind, name, clock=services.clock)
 
