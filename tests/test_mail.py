@@ -25,11 +25,13 @@ from connector.config import load_settings
 from connector.errors import ConfigError
 from connector.handlers import handlers_for
 from connector.intake.open_case import open_case
+from connector.mail.queue import SURAT, queue_for_case
 from connector.services import Services
-from connector.store import audit, jobs
+from connector.store import audit, cases, jobs
 from connector.store import mail as outbox
 from connector.store.kinds import SEND_MAIL
-from connector.store.schema import JobStatus, MailState, mail_outbox
+from connector.store.mail import queue_mail
+from connector.store.schema import CaseStatus, JobStatus, MailState, mail_outbox
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
 from tests.smtp_server import SmtpServer, smtp_server
@@ -158,10 +160,34 @@ def test_without_an_email_section_nothing_is_queued_or_sent(office: Callable[...
                                                             ) -> None:
     o = office(email=False)
     assert o.services.settings.email is None
-    o.intake()
+    case_id = o.intake()
     o.drain()
     assert o.server is not None and o.server.received == []
     assert o.mail() == [] and o.mail_jobs() == []
+    case = cases.get_case(o.services.engine, case_id)
+    assert case is not None and case.status is CaseStatus.OPEN  # the intake is unchanged
+    assert {j.status for j in jobs.list_jobs(o.services.engine)} == {JobStatus.DONE}
+
+
+def test_queueing_a_document_again_adds_no_mail_and_no_job(office: Callable[..., Office]
+                                                            ) -> None:
+    """What a draw-up redone after a crash does (connector/workflow/paperwork.py)."""
+    o = office()
+    case_id = o.intake()
+    o.drain()
+    case = cases.get_case(o.services.engine, case_id)
+    assert case is not None
+    for _ in range(3):
+        with o.services.engine.begin() as conn:
+            ids = queue_for_case(conn, o.services.settings, case, SURAT, "surat-x.pdf")
+    assert len(ids) == 2
+    assert len(o.mail()) == 4 and len(o.mail_jobs()) == 4
+    # The same recipient in other capitals is the same recipient.
+    with o.services.engine.begin() as conn:
+        again = queue_mail(conn, case_id=case_id, kind=SURAT, document="surat-x.pdf",
+                           recipient="SITI@Dinkes.Sumbawakab.go.id", recipient_name="x",
+                           domain="kominfo.sumbawakab.go.id")
+    assert again in ids and len(o.mail()) == 4
 
 
 def test_starttls_and_auth(office: Callable[..., Office]) -> None:
