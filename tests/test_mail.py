@@ -312,22 +312,27 @@ def test_hostile_names_and_subjects_cannot_add_a_header_or_a_recipient(
     assert result.created
 
 
-def test_an_address_that_is_not_one_mailbox_is_refused_not_sent(office: Callable[..., Office]
-                                                                ) -> None:
+@pytest.mark.parametrize("recipient", ["a@b.example, c@d.example", "sïti@dinkes.example",
+                                       "a@b.example\r\nRCPT TO:<c@d.example>"])
+def test_an_address_that_is_not_one_mailbox_is_refused_not_sent(
+        office: Callable[..., Office], recipient: str) -> None:
     o = office(opd_email=False)
     case_id = o.intake()
     with o.services.engine.begin() as conn:
         conn.execute(insert(mail_outbox).values(
-            mail_key="x|a@b.example, c@d.example", case_id=case_id, kind="tanda_terima",
-            document="x", recipient="a@b.example, c@d.example", recipient_name="x",
+            mail_key=f"x|{recipient}", case_id=case_id, kind="tanda_terima",
+            document="x", recipient=recipient, recipient_name="x",
             message_id="<x@kominfo.sumbawakab.go.id>", state="queued", resends=0,
             created_at=datetime.now(UTC)))
         mail_id = conn.execute(select(mail_outbox.c.id).where(
-            mail_outbox.c.mail_key == "x|a@b.example, c@d.example")).scalar_one()
+            mail_outbox.c.mail_key == f"x|{recipient}")).scalar_one()
         jobs.enqueue(conn, SEND_MAIL, {"mail_id": mail_id})
     o.drain()
     row = outbox.get_mail(o.services.engine, mail_id)
     assert row is not None and row.state is MailState.REFUSED
+    assert "alamat surel" in (row.last_error or "")
+    [job] = [j for j in o.mail_jobs() if j.payload["mail_id"] == mail_id]
+    assert job.status is JobStatus.DEAD and job.attempts == 1
     assert o.server is not None
     assert all(r.rcpt_tos == ["siti@dinkes.sumbawakab.go.id"] for r in o.server.received)
 

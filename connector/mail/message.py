@@ -57,8 +57,10 @@ def header_text(value: str) -> str:
 
 def mailbox(name: str, address: str) -> Address:
     """``"Name" <address>`` as one mailbox; a malformed address is refused."""
-    if _UNSAFE.search(address) or address.count("@") != 1:
+    if _UNSAFE.search(address) or address.count("@") != 1 or "," in address:
         raise BadAddress(f"alamat surel tidak valid: {address!r}")
+    if not address.isascii():  # would need SMTPUTF8, which few office servers offer
+        raise BadAddress(f"alamat surel dengan huruf di luar ASCII tidak didukung: {address!r}")
     local, domain = address.strip().rsplit("@", 1)
     try:
         return Address(display_name=header_text(name), username=local, domain=domain)
