@@ -9,9 +9,10 @@ from functools import partial
 from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.intake.adopt import adopt_if_new_letter
 from connector.intake.open_case import open_case
+from connector.mail.send import send_mail
 from connector.services import Services
 from connector.store.jobs import Job, PermanentFailure, RetryLater
-from connector.store.kinds import GITLAB_PROGRESS, OPEN_CASE, SYNC_ISSUE
+from connector.store.kinds import GITLAB_PROGRESS, OPEN_CASE, SEND_MAIL, SYNC_ISSUE
 from connector.workflow.progress import record_progress
 from connector.workflow.sync import sync_issue
 
@@ -49,7 +50,14 @@ def _gitlab_progress(services: Services, job: Job) -> None:
         record_progress(services, job.payload)
 
 
+def _send_mail(services: Services, job: Job) -> None:
+    # Unreachable server or 4xx: retried with backoff; refused (5xx) or uncertain: dead.
+    with retry_policy():
+        send_mail(services, int(job.payload["mail_id"]))
+
+
 def handlers_for(services: Services) -> Mapping[str, Callable[[Job], None]]:
     """Every job kind the worker knows, bound to the services."""
     return {OPEN_CASE: partial(_open_case, services), SYNC_ISSUE: partial(_sync_issue, services),
-            GITLAB_PROGRESS: partial(_gitlab_progress, services)}
+            GITLAB_PROGRESS: partial(_gitlab_progress, services),
+            SEND_MAIL: partial(_send_mail, services)}

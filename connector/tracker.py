@@ -144,6 +144,9 @@ class IssueTracker(Protocol):
     def attachment_names(self, issue_id: int) -> frozenset[str]:
         """The file names attached to an issue."""
 
+    def attachment_content(self, issue_id: int, filename: str) -> bytes | None:
+        """The bytes of the file of that name attached to an issue, or None (issue 17: mail)."""
+
     def update_issue(self, issue_id: int, *, status: str | None = None,
                      notes: str | None = None) -> None:
         """Change an issue's status and/or add a note."""

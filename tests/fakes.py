@@ -121,6 +121,10 @@ class FakeTracker:
         self._call()
         return frozenset(self._issue(issue_id).attachments)
 
+    def attachment_content(self, issue_id: int, filename: str) -> bytes | None:
+        self._call()
+        return self._issue(issue_id).attachments.get(filename)
+
     def update_issue(
         self, issue_id: int, *, status: str | None = None, notes: str | None = None
     ) -> None:

@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 SENTINEL = "SENTINEL-SECRET-123"
 KNOWN_ROLES = ", ".join(sorted(r.value for r in Role))
 KNOWN_SECTIONS = ("server, database, redmine, gitlab, local_git, roles, opd, calendar, sla, "
-                  "dashboard, documents, webhooks, sop, signing")
+                  "dashboard, documents, webhooks, sop, signing, email")
 
 BASE = """\
 [redmine]
@@ -125,16 +125,17 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The optional keys shown commented out in the example are real keys."""
     text = EXAMPLE.read_text("utf-8")
-    skip = ("# api_key_file", "# file = ")  # an alternative to api_key_env; needs a file
+    skip = ("# api_key_file", "# file = ", "# ca_file = ")  # alternatives or needing a file
     uncommented = [
-        line[2:] if re.match(r"# (\[gitlab(\.users)?\]|\[signing\]|[a-z_]+ = )", line)
+        line[2:] if re.match(r"# (\[gitlab(\.users)?\]|\[signing\]|\[email\]|[a-z_]+ = )", line)
         and not line.startswith(skip)
         else line for line in text.splitlines()]
     path = write(tmp_path / "full.toml", "\n".join(uncommented))
     for name in ("SOP_REDMINE_API_KEY", "SOP_INTAKE_TOKEN", "SOP_GITLAB_TOKEN",
                  "SOP_REDMINE_WEBHOOK_SECRET", "SOP_INTAKE_TOKEN_NEXT", "SOP_GATEWAY_TOKEN",
                  "SOP_INTAKE_TOKEN_BAPPEDA",
-                 "SOP_GITLAB_WEBHOOK_TOKEN", "SOP_DASHBOARD_TOKEN", "SOP_SESSION_SECRET"):
+                 "SOP_GITLAB_WEBHOOK_TOKEN", "SOP_DASHBOARD_TOKEN", "SOP_SESSION_SECRET",
+                 "SOP_SMTP_PASSWORD"):
         monkeypatch.setenv(name, f"value-of-{name}")
     for name in ("SOP_INTAKE_SIGNING_SECRET", "SOP_INTAKE_SIGNING_SECRET_NEXT"):
         monkeypatch.setenv(name, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
@@ -151,6 +152,10 @@ def test_every_commented_example_key_is_accepted(tmp_path: Path,
     assert s.signing is not None and s.signing.provider == "local"
     assert s.signing.trust_roots == tmp_path / "tte" / "ca.pem"
     assert s.signing.bsre_client_secret is not None
+    assert s.email is not None and s.email.password is not None
+    assert (s.email.host, s.email.port, s.email.security) == (
+        "smtp.kominfo.sumbawakab.go.id", 587, "starttls")
+    assert s.opd.agencies["DINKES"].email == "sekretariat@dinkes.sumbawakab.go.id"
 
 
 def test_settings_are_frozen(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from connector.cli import (
     db_commands,
     demo_commands,
     document_commands,
+    mail_commands,
     plugin_commands,
     redmine_commands,
     report_commands,
@@ -76,5 +77,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 for module in (sop_commands, calendar_commands, redmine_commands, service_commands,
                case_commands, codehost_commands, document_commands, report_commands,
-               db_commands, demo_commands, plugin_commands, sign_commands):
+               db_commands, demo_commands, plugin_commands, sign_commands, mail_commands):
     module.register(main)

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.config.credentials import read_credentials
 from connector.config.documents import JABATAN, DocumentSettings, Kop, NumberPatterns, Official
-from connector.config.reader import Section
+from connector.config.reader import Section, email_problem
 from connector.config.remote_sections import (
     dashboard_section,
+    email_section,
     gitlab_section,
     local_git_section,
     redmine_section,
@@ -36,7 +37,7 @@ from connector.sop.model import Role
 
 ENV_VAR = "SOP_CONNECTOR_CONFIG"
 SECTIONS = ("server", "database", "redmine", "gitlab", "local_git", "roles", "opd", "calendar",
-            "sla", "dashboard", "documents", "webhooks", "sop", "signing")
+            "sla", "dashboard", "documents", "webhooks", "sop", "signing", "email")
 # Roles whose people come from elsewhere: the team from step 4, the OPD's technical team
 # from [opd], and the requesting OPD itself (step 1 is recorded by the service).
 OPTIONAL_ROLES = frozenset({Role.TIM_PENGEMBANG, Role.TIM_TEKNIS_OPD, Role.OPD_PEMOHON})
@@ -115,6 +116,7 @@ def _build(path: Path, s: Mapping[str, Section], problems: list[str], resolve: b
         standar_tik_url=_standar_tik_url(s["sop"]),
         signing=signing_section(path, s["signing"], resolve)
         if "signing" in _raw_sections(s) else None,
+        email=email_section(path, s["email"], resolve) if "email" in _raw_sections(s) else None,
     )
 
 
@@ -176,9 +178,21 @@ def _opd(sec: Section, resolve: bool) -> OpdSettings:
         sub = Section(sec.file, f"opd.agencies.{code}", raw, sec.problems)
         agencies[code] = OpdAgency(code=code, name=sub.text("name"),
                                    tim_teknis=sub.texts("tim_teknis", ()),
-                                   credentials=read_credentials(sub, resolve))
+                                   credentials=read_credentials(sub, resolve),
+                                   email=_agency_email(sub))
         sub.finish()
     return OpdSettings(allow_unknown=sec.flag("allow_unknown", False), agencies=agencies)
+
+
+def _agency_email(sec: Section) -> str:
+    """``[opd.agencies.<KODE>] email``: the OPD's address for receipts and documents."""
+    if "email" not in sec.data:
+        return ""
+    value: str = sec.text("email", "")
+    if value and email_problem(value) is not None:
+        sec.problems.append(f"{sec.file}: [{sec.name}] email: {email_problem(value)}")
+        return ""
+    return value.strip()
 
 
 def _calendar(sec: Section) -> CalendarSettings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,6 +12,15 @@ from typing import Any
 from connector.config.secret import Secret, read_secret
 
 _MISSING: Any = object()
+_ADDRESS = re.compile(r"[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` is not one plain e-mail address (``name@example.go.id``), or None."""
+    if _ADDRESS.fullmatch(value.strip()) is None or len(value) > 254:
+        return f"expected one e-mail address like bidang.ti@kominfo.example.go.id, got {value!r}"
+    return None
 
 
 @dataclass

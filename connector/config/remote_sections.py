@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from connector.config.credentials import read_credentials
-from connector.config.reader import Section
+from connector.config.reader import Section, email_problem
 from connector.config.settings import (
     DashboardSettings,
+    EmailSettings,
     GitLabSettings,
     LocalGitSettings,
     RedmineSettings,
@@ -166,3 +167,42 @@ def _logins(sec: Section, key: str) -> dict[str, str]:
             sec.problems.append(f"{sec.file}: [{sec.name}.{key}] {login}: expected a "
                                 f"non-empty string, got {value!r}")
     return found
+
+
+SECURITY = ("starttls", "tls", "none")
+
+
+def email_section(path: Path, sec: Section, resolve: bool) -> EmailSettings:
+    """``[email]``: the SMTP server that mails receipts and documents to the OPD."""
+    d = EmailSettings(host="", from_address="")
+    security = sec.choice("security", d.security, SECURITY)
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+    addresses = {key: sec.text(key, "") for key in ("from_address", "reply_to")
+                 if key in sec.data or key == "from_address"}
+    if "from_address" not in sec.data:
+        sec.problems.append(f"{path}: [email] from_address: missing; expected the address "
+                            "mail is sent from")
+    for key, value in addresses.items():
+        if value and email_problem(value) is not None:
+            sec.problems.append(f"{path}: [email] {key}: {email_problem(value)}")
+    from_name = sec.text("from_name", d.from_name)
+    if any(c in from_name for c in "\r\n"):
+        sec.problems.append(f"{path}: [email] from_name: must not contain a line break")
+    username = sec.text("username", "") if "username" in sec.data else ""
+    password = sec.secret("password", required=bool(username), resolve=resolve)
+    if password is not None and not username:
+        sec.problems.append(f"{path}: [email] username: missing; a password needs a username")
+    if username and security == "none":
+        sec.problems.append(f"{path}: [email] security: \"none\" would send the password "
+                            "unencrypted; use starttls or tls with a username")
+    ca_name = sec.text("ca_file", "") if "ca_file" in sec.data else ""
+    ca_file = (path.parent / ca_name) if ca_name else None
+    if ca_file is not None and not ca_file.is_file():
+        sec.problems.append(f"{path}: [email] ca_file: {ca_file} is not a file")
+    return EmailSettings(
+        host=sec.text("host"), port=sec.integer("port", default_port, minimum=1),
+        security=security, username=username, password=password,
+        from_address=addresses.get("from_address", "").strip(), from_name=from_name,
+        reply_to=addresses.get("reply_to", "").strip(),
+        timeout_seconds=sec.integer("timeout_seconds", d.timeout_seconds, minimum=1),
+        verify_tls=sec.flag("verify_tls", d.verify_tls), ca_file=ca_file)

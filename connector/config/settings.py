@@ -112,6 +112,7 @@ class OpdAgency:
     name: str
     tim_teknis: tuple[str, ...] = ()
     credentials: IntakeCredentials = field(default_factory=IntakeCredentials)
+    email: str = ""  # the OPD's own address: receipts and documents also go there (issue 17)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,27 @@ class SigningSettings:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The SMTP server that mails receipts and documents to the OPD (issue 17).
+
+    ``security``: ``starttls`` (upgrade a plain connection, port 587), ``tls`` (TLS from the
+    first byte, port 465) or ``none`` (a relay on this host or a trusted network only).
+    """
+
+    host: str
+    from_address: str
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: Secret | None = None
+    from_name: str = "Dinas Kominfo"
+    reply_to: str = ""
+    timeout_seconds: int = 30
+    verify_tls: bool = True
+    ca_file: Path | None = None  # a private CA (or a test's self-signed certificate)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service needs, read once from one TOML file."""
 
@@ -213,6 +235,7 @@ class Settings:
     sop_file: Path | None = None
     standar_tik_url: str | None = None  # [sop]: step 9's "Standarisasi ... TIK" kelengkapan
     signing: SigningSettings | None = None
+    email: EmailSettings | None = None  # None: nothing is mailed
 
     def logins_for(self, role: Role, opd: str | None = None) -> tuple[str, ...]:
         """The Redmine logins that may act as ``role`` (per OPD for its technical team)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
+from connector.mail.queue import RECEIPT, queue_for_case, receipt_document
 from connector.rendering import redmine_env
 from connector.services import Services
 from connector.sop.model import Role, Sop, Step
@@ -85,6 +86,9 @@ def _commit(services: Services, case: cases.Case, parent: TrackedIssue,
                            step_to=active.number,
                            detail={"redmine_issue_id": parent.id, "url": parent.url,
                                    "subtasks": {str(n): i.id for n, i in steps.items()}})
+        # The receipt (tanda terima) to the OPD, queued with the case's own commit.
+        queue_for_case(conn, services.settings, case, RECEIPT, receipt_document(case),
+                       clock=services.clock)
 
 
 def _first_and_active(sop: Sop) -> tuple[Step, Step]:

@@ -203,6 +203,17 @@ class RedmineTracker:
             issue = self._redmine.issue.get(issue_id, include=["attachments"])
             return frozenset(a.filename for a in issue.attachments)
 
+    def attachment_content(self, issue_id: int, filename: str) -> bytes | None:
+        """The bytes of the (last) file of that name attached to an issue, or None."""
+        with translated_errors(f"downloading {filename} of #{issue_id}"):
+            issue = self._redmine.issue.get(issue_id, include=["attachments"])
+            found = [a for a in issue.attachments if a.filename == redmine_filename(filename)]
+            if not found:
+                return None
+            response = self._redmine.download(found[-1].content_url)
+            content: bytes = response.content
+            return content
+
     def attach_document(self, issue_id: int, filename: str, content_type: str,
                         content: bytes, *, notes: str | None = None) -> None:
         """Upload and attach, unless a file of that name is already attached.

@@ -273,3 +273,37 @@ document_signatures = Table(
     PrimaryKeyConstraint("token", "seq"),
     UniqueConstraint("token", "slot", name="uq_document_signatures_slot"),
 )
+
+
+class MailState(StrEnum):
+    """Where one mail of the outbox is (``connector/store/mail.py``).
+
+    ``attempted`` is written before the SMTP DATA command, ``sent`` after the server's 250;
+    a mail found ``attempted`` by a later attempt may or may not have gone out, so it becomes
+    ``uncertain`` and is never sent again without a person's ``sop-connector mail resend``.
+    """
+
+    QUEUED = "queued"
+    ATTEMPTED = "attempted"
+    SENT = "sent"
+    UNCERTAIN = "uncertain"
+    REFUSED = "refused"
+
+
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mail_key", String(600), nullable=False, unique=True),  # document | recipient
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),  # tanda_terima, surat, berita_acara
+    Column("document", String(255), nullable=False),  # "tanda-terima" or the file's name
+    Column("recipient", String(320), nullable=False),
+    Column("recipient_name", String(255), nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("resends", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=True),
+    Column("sent_at", UTCDateTime, nullable=True),
+)

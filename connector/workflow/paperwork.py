@@ -19,6 +19,8 @@ from connector.documents.numbering import issue_number
 from connector.documents.verification import kekurangan_from_findings, standard_next_steps
 from connector.errors import ConnectorError, RemoteRejected
 from connector.faults import fault_point
+from connector.mail import queue as mail
+from connector.mail.queue import queue_for_case
 from connector.services import Services
 from connector.sop.model import DocumentKind
 from connector.store import audit, cases
@@ -30,6 +32,7 @@ from connector.workflow.record_reader import CaseFacts, case_facts
 KIND = {DocumentKind.BERITA_ACARA: doc.DocumentKind.BERITA_ACARA,
         DocumentKind.LAPORAN_KETIDAKTERSEDIAAN: doc.DocumentKind.LAPORAN,
         DocumentKind.SURAT_OPD: doc.DocumentKind.SURAT}
+MAILED = {DocumentKind.SURAT_OPD: mail.SURAT, DocumentKind.BERITA_ACARA: mail.BERITA_ACARA}
 log = logging.getLogger(__name__)
 FORMATS = (("pdf", "application/pdf"),
            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
@@ -56,10 +59,20 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
                                                  content, notes=f"{name} dilampirkan.")
                 fault_point("documents.after_attached")
             names.append(name)
+            if ext == "pdf" and kind in MAILED:
+                _queue_mail(services, case, MAILED[kind], name)
     if DocumentKind.BERITA_ACARA in kinds:
         _link_from_wiki(services, case)
         fault_point("documents.after_wiki_link")
     return names
+
+
+def _queue_mail(services: Services, case: cases.Case, kind: str, name: str) -> None:
+    """Queue the attached PDF to the OPD (idempotent: a redone job queues nothing new)."""
+    if services.settings.email is None:
+        return
+    with services.engine.begin() as conn:
+        queue_for_case(conn, services.settings, case, kind, name, clock=services.clock)
 
 
 def _link_from_wiki(services: Services, case: cases.Case) -> None:
