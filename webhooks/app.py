@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from connector.services import Services
+from connector.store.group_commit import GroupCommitter
 from webhooks import (
     cases_api,
     dashboard,
@@ -40,6 +41,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=0, x_host=0)
     app.extensions["sop_services"] = services
+    app.extensions["sop_intake_writer"] = GroupCommitter(services.engine)
     hooks = services.settings.webhooks
     app.extensions["sop_throttle"] = Throttle(hooks.throttle_failures,
                                               hooks.throttle_window_seconds)

@@ -14,7 +14,8 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import Connection
 
 from connector.intake.letter import FieldProblem, Letter, parse_letter
 from connector.intake.repeats import differing_fields
@@ -22,6 +23,7 @@ from connector.intake.senders import Sender, identify_sender
 from connector.signatures import SignatureError
 from connector.store import cases
 from connector.store.audit import Delivery
+from connector.store.group_commit import GroupCommitter
 from webhooks.context import services
 from webhooks.deliveries import NotJson, kept_headers, read_json, sender_delivery_id, unauthorized
 from webhooks.throttle import client_keys, throttle, too_many
@@ -51,30 +53,47 @@ def receive_letter() -> Any:
     if not sender.may_act_for(letter.opd):
         return _forged(sender, letter)
     delivery = Delivery(SOURCE, _delivery_key(body), kept_headers(KEPT_HEADERS), body)
-    with services().engine.begin() as conn:
-        result = cases.record_intake(
+    clock = services().clock
+    attachments = [(a.filename, a.content_type, a.content) for a in letter.lampiran]
+    record = letter.as_record()
+
+    def store(conn: Connection) -> cases.IntakeResult:
+        return cases.record_intake(
             conn, case_key=letter.case_key, opd=letter.opd, nomor_surat=letter.nomor_surat,
-            nama_aplikasi=letter.nama_aplikasi, letter=letter.as_record(), inbox=delivery,
-            attachments=[(a.filename, a.content_type, a.content) for a in letter.lampiran],
-            clock=services().clock)
+            nama_aplikasi=letter.nama_aplikasi, letter=record, inbox=delivery,
+            attachments=attachments, clock=clock)
+
+    # Stored together with the letters of other senders waiting now, answered once on disk.
+    result = intake_writer().run(store)
     return _answer(result, letter)
+
+
+def intake_writer() -> GroupCommitter:
+    """The app's one group committer of letters (``webhooks.app.create_app`` makes it)."""
+    writer: GroupCommitter = current_app.extensions["sop_intake_writer"]
+    return writer
 
 
 def _answer(result: cases.IntakeResult, letter: Letter) -> Any:
     """202 for a new case; for a known one 200 if the content is the same, else 409.
 
+    A new case is answered from what was just committed (its key and its first status), so
+    no read follows the write; a known one is read to compare its content.
     ``status_url`` is built from ``[server] public_url``, never from the request's Host.
     """
-    engine = services().engine
-    case = cases.get_case(engine, result.case_id)
-    assert case is not None
+    case_key, status = letter.case_key, cases.CaseStatus.RECEIVED.value
     if not result.created:
+        engine = services().engine
+        case = cases.get_case(engine, result.case_id)
+        assert case is not None
         differ = differing_fields(case.letter, cases.list_attachments(engine, case.id), letter)
         if differ:
             return _conflict(case, differ)
-    answer = {"case_id": case.id, "case_key": case.case_key, "status": case.status.value,
+        case_key, status = case.case_key, case.status.value
+    answer = {"case_id": result.case_id, "case_key": case_key, "status": status,
               "created": result.created,
-              "status_url": f"{services().settings.server.public_url}/api/cases/{case.id}"}
+              "status_url": f"{services().settings.server.public_url}/api/cases/"
+                            f"{result.case_id}"}
     return jsonify(answer), 202 if result.created else 200
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, select
 
-from connector.store.db import Clock, from_row, insert_ignore, reading, utc_now
+from connector.store.db import Clock, from_row, insert_ignore, insert_returning_pk, reading, utc_now
 from connector.store.schema import audit, inbox, processed_changes
 
 SECRET_HEADERS = frozenset(
@@ -102,7 +102,7 @@ def append_audit(
         "journal_id": journal_id,
         "detail": None if detail is None else dict(detail),
     }
-    audit_id: int = conn.execute(insert(audit).values(values).returning(audit.c.id)).scalar_one()
+    audit_id: int = conn.execute(insert_returning_pk(audit), values).scalar_one()
     return audit_id
 
 

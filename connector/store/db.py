@@ -11,6 +11,7 @@ for a plain deferred ``BEGIN`` through ``reading()``, so readers never wait for 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -177,25 +178,36 @@ def insert_ignore(
 
     Uses ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on SQLite and PostgreSQL, which cannot
     race; other databases fall back to a SAVEPOINT around a plain INSERT. ``table`` must have a
-    single-column primary key.
+    single-column primary key. The statement is built once per dialect, table and conflict
+    columns and executed with the row as parameters: building it anew for every row (with
+    ``.values()``) cost more than the insert itself (README, "Where an intake's time goes").
     """
-    pk = next(iter(table.primary_key.columns))
-    stmt = _insert_on_conflict_do_nothing(conn, table, conflict)
+    stmt = _insert_on_conflict_do_nothing(conn.dialect.name, table, tuple(conflict))
     if stmt is not None:
-        return conn.execute(stmt.values(dict(values)).returning(pk)).scalar_one_or_none()
+        return conn.execute(stmt, dict(values)).scalar_one_or_none()
     try:
         with conn.begin_nested():
-            return conn.execute(insert(table).values(dict(values)).returning(pk)).scalar_one()
+            return conn.execute(insert_returning_pk(table), dict(values)).scalar_one()
     except IntegrityError:
         return None
 
 
+@functools.cache
+def insert_returning_pk(table: Table) -> Insert:
+    """``INSERT INTO table ... RETURNING pk``, built once, for rows passed as parameters."""
+    return insert(table).returning(next(iter(table.primary_key.columns)))
+
+
+@functools.cache
 def _insert_on_conflict_do_nothing(
-    conn: Connection, table: Table, conflict: list[str]
+    dialect: str, table: Table, conflict: tuple[str, ...]
 ) -> Insert | None:
-    """Build the dialect's ``ON CONFLICT DO NOTHING`` insert, or None if it has none."""
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    """The dialect's ``ON CONFLICT DO NOTHING RETURNING pk`` insert, or None if it has none."""
+    pk = next(iter(table.primary_key.columns))
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(
+            index_elements=list(conflict)).returning(pk)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=list(conflict)).returning(pk)
     return None
