@@ -77,7 +77,9 @@ def record(conn: Connection, case: cases.Case, decision: Decision, event: StepCl
                                journal_id=journal_id, detail={
                                    "logins": list(c.logins),
                                    "names": [(names or {}).get(x, x) for x in c.logins],
-                                   "functions": {x: list(f) for x, f in c.functions.items()}})
+                                   # Only when recorded per function (Tim: <fungsi>).
+                                   **({"functions": {x: list(f) for x, f in c.functions.items()}}
+                                      if c.functions else {})})
         elif isinstance(c, CountLoop):
             audit.append_audit(conn, case.id, actor, LOOPED, step_from=c.decision_step,
                                step_to=c.back_to, journal_id=journal_id,
