@@ -25,6 +25,8 @@ from connector.store import audit, jobs
 from connector.store.issued import IssuedDocument, awaiting_signature
 from connector.store.schema import CaseStatus
 from tests.conftest import INTAKE_TOKEN, write_config
+from tests.smtp_server import SmtpServer, smtp_server
+from tests.test_mail_redmine import CONTACT, OPD, _of_kind
 from tests.test_redmine_documents import documents_section
 from tests.test_signing import pdfsig, pyhanko_statuses
 from tests.workflow_driver import CaseDriver
@@ -147,3 +149,45 @@ def test_a_refused_case_ends_with_a_signed_letter_on_step_7(
     assert len(signed) == 1, files
     statuses = pyhanko_statuses(_content(driver, files[signed[0]]), certs.ca_pem)
     assert len(statuses) == 1 and all(s.bottom_line for s in statuses)
+
+
+@pytest.fixture
+def mailed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redmine: Any,
+           certs: DemoCertificates) -> Iterator[tuple[CaseDriver, SmtpServer]]:
+    from webhooks import create_app
+
+    monkeypatch.setenv("SOP_TEST_REDMINE_KEY", redmine.admin_key)
+    monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", INTAKE_TOKEN)
+    (tmp_path / "tte").mkdir()
+    (tmp_path / "tte" / "ca.pem").write_bytes(certs.ca_pem)
+    with smtp_server(tmp_path) as server:
+        config = write_config(tmp_path, redmine_url=redmine.url, dinkes=f'email = "{OPD}"',
+                              extra=documents_section() + SIGNING + server.config())
+        services = bootstrap(load_settings(config))
+        yield CaseDriver(services, redmine, create_app(services).test_client()), server
+        services.engine.dispose()
+
+
+def test_the_letter_is_mailed_signed_once_the_signature_is_in(
+        mailed: tuple[CaseDriver, SmtpServer], certs: DemoCertificates) -> None:
+    driver, server = mailed
+    driver.open()
+    driver.walk([2, 3, 4, 5])
+    driver.act(6, status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.",
+               findings=("SDM", "Anggaran"))
+    driver.sync(6)
+    driver.act(7)
+    driver.sync(7)
+    assert _of_kind(server, "surat-") == []  # nothing goes out unsigned
+    _sign_all(driver.services, _awaiting(driver.services, "surat"), certs)
+    _drain(driver.services)
+    _drain(driver.services)
+    files = _files(driver, driver.step_issue(7))
+    [name] = [n for n in files if n.startswith("surat-") and n.endswith("-ttd.pdf")]
+    content = _content(driver, files[name])
+    letters = _of_kind(server, "surat-")
+    assert [r.rcpt_tos for r in letters] == [[OPD], [CONTACT]]
+    for received in letters:
+        [pdf] = received.message.iter_attachments()
+        assert pdf.get_filename() == name and pdf.get_content() == content
+    assert len(server.received) == 4  # two receipts, two signed letters
