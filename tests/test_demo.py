@@ -230,7 +230,7 @@ def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
         assert action.step == current
         if step.acknowledged_by:  # the service drew its document up: each party knows it
             assert action.login in parties[step.acknowledged_by[known]]
-            assert action.document is None
+            assert action.documents == ()
             known += 1
             if known == len(step.acknowledged_by):
                 current, known = step.next, 0
