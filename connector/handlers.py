@@ -12,8 +12,15 @@ from connector.intake.open_case import open_case
 from connector.mail.send import send_mail
 from connector.services import Services
 from connector.store.jobs import Job, PermanentFailure, RetryLater
-from connector.store.kinds import GITLAB_PROGRESS, OPEN_CASE, SEND_MAIL, SYNC_ISSUE
+from connector.store.kinds import (
+    GITLAB_PROGRESS,
+    OPEN_CASE,
+    SEND_MAIL,
+    SIGNED_DOCUMENT,
+    SYNC_ISSUE,
+)
 from connector.workflow.progress import record_progress
+from connector.workflow.signed import attach_signed
 from connector.workflow.sync import sync_issue
 
 HINT_WAITS = 3  # attempts of a hinted sync that wait for the hinted journal to show
@@ -56,8 +63,14 @@ def _send_mail(services: Services, job: Job) -> None:
         send_mail(services, int(job.payload["mail_id"]))
 
 
+def _signed_document(services: Services, job: Job) -> None:
+    with retry_policy():
+        attach_signed(services, str(job.payload["token"]))
+
+
 def handlers_for(services: Services) -> Mapping[str, Callable[[Job], None]]:
     """Every job kind the worker knows, bound to the services."""
     return {OPEN_CASE: partial(_open_case, services), SYNC_ISSUE: partial(_sync_issue, services),
             GITLAB_PROGRESS: partial(_gitlab_progress, services),
-            SEND_MAIL: partial(_send_mail, services)}
+            SEND_MAIL: partial(_send_mail, services),
+            SIGNED_DOCUMENT: partial(_signed_document, services)}

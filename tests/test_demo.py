@@ -168,6 +168,9 @@ def test_the_normal_scenario_ends_with_the_berita_acara_and_a_pushed_repository(
     assert (2, "kadis") in done and (6, "kabid") in done and (14, "opd1") in done
     assert [step for step, _ in done][-3:] == [15, 16, 17]
     assert done[-1] == (17, "kadis")  # the last to know it completes step 17
+    # The demo signs the Berita Acara with its own certificates (issue 17): three blocks.
+    assert output.count("berita_acara ") >= 3 and "ditandatangani: Mengetahui" in output
+    assert f"verifikasi: http://127.0.0.1:{port}/verifikasi/" in output
 
 
 @pytest.mark.redmine
@@ -180,6 +183,8 @@ def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
     assert "Berita Acara" not in output
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Rejected"
     assert (7, "bidangti") in _completions(output, directory)
+    assert "ditandatangani: Penandatangan" in output  # the demo signs the letter (issue 17)
+    assert f"verifikasi: http://127.0.0.1:{port}/verifikasi/" in output
 
 
 @pytest.mark.redmine
@@ -225,7 +230,7 @@ def test_each_scenario_follows_the_sop_and_each_actor_holds_the_role(
         assert action.step == current
         if step.acknowledged_by:  # the service drew its document up: each party knows it
             assert action.login in parties[step.acknowledged_by[known]]
-            assert action.document is None
+            assert action.documents == ()
             known += 1
             if known == len(step.acknowledged_by):
                 current, known = step.next, 0

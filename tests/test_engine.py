@@ -29,6 +29,7 @@ from connector.workflow.engine import (
     ReopenStep,
     StepClosed,
     decide,
+    signed_completion,
 )
 from connector.workflow.paths import main_path
 from tests.workflow_driver import ROLE_OF_STEP
@@ -421,3 +422,22 @@ def test_every_command_of_the_engine_has_a_handler() -> None:
     from connector.workflow.sync import _HANDLERS
 
     assert set(_HANDLERS) == set(get_args(Command))
+
+
+def test_a_fully_signed_berita_acara_is_both_acknowledgements() -> None:
+    """Issue 17: PIHAK KEDUA signs for the OPD, Mengetahui is the Kepala Dinas; a party that
+    already acknowledged by its own account is not recorded twice."""
+    signers = {Role.OPD_PEMOHON: "Wakil OPD", Role.KEPALA_DINAS: "Kepala Dinas"}
+    waiting = case(17, acknowledged={17: {}})
+    decision = signed_completion(SOP, waiting, 17, signers, "ttd lengkap", POLICY, CAL,
+                                 date(2026, 12, 7))
+    assert decision.commands == (
+        RecordAcknowledgement(17, Role.OPD_PEMOHON, "Wakil OPD"),
+        RecordAcknowledgement(17, Role.KEPALA_DINAS, "Kepala Dinas"),
+        CompleteStep(17, Outcome.DONE, SERVICE_ACTOR, "ttd lengkap", True),
+        CloseCase(accepted=True),
+    )
+    half = case(17, acknowledged={17: {Role.KEPALA_DINAS: "kadis"}})
+    decision = signed_completion(SOP, half, 17, signers, "ttd", POLICY, CAL, date(2026, 12, 7))
+    assert decision.commands[0] == RecordAcknowledgement(17, Role.OPD_PEMOHON, "Wakil OPD")
+    assert sum(isinstance(c, RecordAcknowledgement) for c in decision.commands) == 1

@@ -76,7 +76,8 @@ def test_a_refused_case_mails_the_letter_to_the_opd_with_its_pdf(
     driver, server = mailed
     driver.open()
     driver.walk([2, 3, 4, 5])
-    driver.act(6, status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.")
+    driver.act(6, status="Rejected", notes="Anggaran dan SDM tidak tersedia tahun ini.",
+               findings=("SDM", "Anggaran"))
     driver.sync(6)
     driver.act(7)
     driver.sync(7)

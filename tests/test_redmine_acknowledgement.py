@@ -158,7 +158,8 @@ def test_without_documents_step_7_is_not_closed_with_nothing_attached(
         driver: CaseDriver) -> None:
     driver.open()
     driver.walk([2, 3, 4, 5])
-    driver.act(6, status="Rejected", notes="Anggaran TA 2026 tidak tersedia.")
+    driver.act(6, status="Rejected", notes="Anggaran TA 2026 tidak tersedia.",
+               findings=("Anggaran",))
     driver.sync(6)
     assert driver.case().current_step == 7
     driver.act(7, attach=False)

@@ -302,3 +302,19 @@ def test_a_name_outside_ascii_signs_and_its_stamp_is_folded(engine: Engine,
     [status] = pyhanko_statuses(doc.pdf, certs.ca_pem)
     assert status.bottom_line and status.signing_cert.subject.native["common_name"] == name
     assert f"Common Name: {name}" in pdfsig(doc.pdf, tmp_path)
+
+
+def test_the_last_signature_enqueues_the_signed_document_job_once(
+        engine: Engine, certs: DemoCertificates) -> None:
+    """Issue 17 in the case flow: the job that attaches the signed document is written in the
+    transaction that keeps the last signature, so a crash after signing cannot lose it."""
+    from connector.store.jobs import list_jobs
+    from connector.store.kinds import SIGNED_DOCUMENT
+
+    doc = issue_ba(engine)
+    for slot in BA_SLOTS[:-1]:
+        doc = sign_local(engine, doc, slot, certs)
+        assert [j for j in list_jobs(engine) if j.kind == SIGNED_DOCUMENT] == []
+    doc = sign_local(engine, doc, BA_SLOTS[-1], certs)
+    [job] = [j for j in list_jobs(engine) if j.kind == SIGNED_DOCUMENT]
+    assert job.payload == {"token": doc.token}

@@ -24,7 +24,8 @@ EXAMPLE = REPO_ROOT / "config.example.toml"
 POLL_SECONDS = 60
 #: With ``--poll-only`` (no hints) the poll is all there is: poll often enough to watch.
 POLL_ONLY_SECONDS = 10
-SECRETS = ("intake-token", "redmine-webhook-secret", "dashboard-token", "session-secret")
+SECRETS = ("intake-token", "redmine-webhook-secret", "dashboard-token", "session-secret",
+           "signing-passphrase")
 
 
 class DemoDirError(ConnectorError):
@@ -90,14 +91,14 @@ def prepare_dir(root: Path) -> DemoDir:
 
 
 def write_config(demo: DemoDir, *, redmine_url: str, redmine_key: str, port: int,
-                 local_git: bool, poll_seconds: int = POLL_SECONDS) -> Path:
+                 local_git: bool, poll_seconds: int = POLL_SECONDS, extra: str = "") -> Path:
     """Write the demo's ``config.toml`` and the Redmine key beside it; return the path."""
     key_file = demo.root / "secrets" / "redmine-api-key"
     key_file.write_text(redmine_key + "\n")
     text = CONFIG.format(port=port, redmine_url=redmine_url, poll=poll_seconds)
     if local_git:
         text += f'\n[local_git]\nroot = "{demo.git_root}"\n'
-    demo.config.write_text(text + documents_section())
+    demo.config.write_text(text + documents_section() + extra)
     return demo.config
 
 

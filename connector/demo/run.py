@@ -32,10 +32,12 @@ from connector.demo.roles import RedmineRoles
 from connector.demo.sample import sample_letter
 from connector.demo.scenarios import scenario
 from connector.demo.service import ServiceClient, ServiceError, start_service, stop_service
+from connector.demo.signing import sign_case, write_certificates
 from connector.demo.summary import Summary, fetch_documents, print_summary
 from connector.demo.walk import CaseWalker
 from connector.redmine.local_server import start_local_redmine
 from connector.sop.loader import load_sop
+from connector.store.cases import get_case
 from connector.store.cursors import set_cursor
 from connector.store.db import make_engine
 from connector.store.projects import project_of_case
@@ -67,7 +69,9 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
         local_git = "local_git" in SECTIONS
         config = write_config(demo, redmine_url=url, redmine_key=key, port=options.port,
                               local_git=local_git,
-                              poll_seconds=POLL_SECONDS if options.hints else POLL_ONLY_SECONDS)
+                              poll_seconds=POLL_SECONDS if options.hints else POLL_ONLY_SECONDS,
+                              extra=write_certificates(demo.root / "tte",
+                                                       demo.secret("signing-passphrase")))
         settings = load_settings(config)
         progress.info(f"Konfigurasi demo: {config}")
         process = start_service(config, demo.service_log)
@@ -91,6 +95,10 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
                             lambda cid: _repository(engine, demo, cid), demo.workspace,
                             hints=options.hints)
         case = walker.walk(case_id, actions)
+        found = get_case(engine, case_id)
+        assert found is not None
+        sign_case(engine, found.case_key, demo.root / "tte", demo.secret("signing-passphrase"),
+                  settings.server.public_url, progress)
         summary = Summary(
             documents=fetch_documents(roles, case, demo.documents), case=case,
             redmine_url=url, passwords=passwords, dashboard_url=f"{client.base_url}/dashboard",

@@ -118,9 +118,22 @@ def _document(services: Services, case: cases.Case, filename: str) -> Attachment
     if case.redmine_issue_id is None:
         raise MailUnavailable(f"kasus {case.id} belum punya isu Redmine")
     content = services.tracker.attachment_content(case.redmine_issue_id, filename)
+    if content is None:  # a signed document is on its step's subtask (issue 17)
+        content = _on_document_step(services, case, filename)
     if content is None:
         raise MailUnavailable(f"{filename} belum terlampir pada #{case.redmine_issue_id}")
     return Attachment(filename, "application/pdf", content)
+
+
+def _on_document_step(services: Services, case: cases.Case, filename: str) -> bytes | None:
+    """``filename`` attached to the subtask of a step that draws up documents (7, 17)."""
+    steps = {s.number for s in services.sop.steps if s.documents}
+    for stored in cases.list_case_steps(services.engine, case.id):
+        if stored.step in steps and stored.redmine_issue_id is not None:
+            content = services.tracker.attachment_content(stored.redmine_issue_id, filename)
+            if content is not None:
+                return content
+    return None
 
 
 def _context(settings: Settings, case: cases.Case, mail: outbox.Mail) -> Mapping[str, Any]:

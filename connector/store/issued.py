@@ -19,6 +19,8 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from connector.store.db import Clock, StoreError, reading, utc_now
+from connector.store.jobs import enqueue
+from connector.store.kinds import SIGNED_DOCUMENT
 from connector.store.schema import document_signatures, issued_documents
 
 TOKEN_BYTES = 24  # 192 random bits, 32 URL-safe characters
@@ -170,13 +172,16 @@ def record_signature(engine: Engine, token: str, *, slot: str, nama: str, pdf: b
 
     ``previous_sha256`` is the version the signer signed: if another signature was recorded
     meanwhile, nothing is written and StoreError says so (two signers never overwrite each
-    other's signature).
+    other's signature). The last signature enqueues, in the same transaction, the job that
+    attaches the signed document to its case and completes the step (``SIGNED_DOCUMENT``),
+    so a crash right after signing still gets it done.
     """
     with engine.begin() as conn:
-        current = conn.execute(select(issued_documents.c.pdf).where(
-            issued_documents.c.token == token).with_for_update()).scalar_one_or_none()
-        if current is None:
+        row = conn.execute(select(issued_documents.c.pdf, issued_documents.c.slots).where(
+            issued_documents.c.token == token).with_for_update()).first()
+        if row is None:
             raise StoreError("dokumen tidak ditemukan")
+        current = row.pdf
         if sha256_hex(current) != previous_sha256:
             raise StoreError("dokumen sudah ditandatangani pihak lain sementara itu; "
                              "ulangi dari versi terbaru")
@@ -187,6 +192,9 @@ def record_signature(engine: Engine, token: str, *, slot: str, nama: str, pdf: b
             sha256=sha256_hex(pdf)))
         conn.execute(update(issued_documents).where(issued_documents.c.token == token)
                      .values(pdf=pdf))
+        if seq >= len(row.slots):
+            enqueue(conn, SIGNED_DOCUMENT, {"token": token},
+                    dedupe_key=f"{SIGNED_DOCUMENT}:{token}", clock=clock)
     found = get_issued(engine, token)
     assert found is not None
     return found

@@ -332,6 +332,25 @@ def _acknowledgement(sop: Sop, case: CaseView, step: Step, event: StepClosed, po
     return Decision(tuple(commands))
 
 
+def signed_completion(sop: Sop, case: CaseView, step_number: int,
+                      signers: Mapping[Role, str], note: str, policy: Policy,
+                      calendar: WorkCalendar, on: date) -> Decision:
+    """Every block of a waiting step's document is signed (issue 17): each signature counts
+    as its party's acknowledgement (``signers``: role -> who signed), any party still pending
+    is acknowledged by the complete signed document, and the service completes the step."""
+    step = sop.step(step_number)
+    done = case.acknowledged.get(step.number, {})
+    commands: list[Command] = [
+        RecordAcknowledgement(step.number, role, signers.get(role, SERVICE_ACTOR))
+        for role in step.acknowledged_by if role not in done]
+    commands.append(CompleteStep(step.number, Outcome.DONE, SERVICE_ACTOR, note, True))
+    if step.next is None:
+        return Decision((*commands, CloseCase(accepted=step.number in main_path(sop))))
+    commands += _moves(sop, case, step, step.next)
+    commands += _enter(sop, case, step.next, policy, calendar, on)
+    return Decision(tuple(commands))
+
+
 def _refusal(step: Step, case: CaseView, event: StepClosed, policy: Policy,
              peringatan: tuple[str, ...] = ()) -> str | None:
     """Why this completion is not allowed, in Indonesian; None when it is.

@@ -33,6 +33,8 @@ KIND = {DocumentKind.BERITA_ACARA: doc.DocumentKind.BERITA_ACARA,
         DocumentKind.LAPORAN_KETIDAKTERSEDIAAN: doc.DocumentKind.LAPORAN,
         DocumentKind.SURAT_OPD: doc.DocumentKind.SURAT}
 MAILED = {DocumentKind.SURAT_OPD: mail.SURAT, DocumentKind.BERITA_ACARA: mail.BERITA_ACARA}
+# With [signing], these are issued for electronic signing; the signed PDF completes the step.
+SIGNED = (DocumentKind.BERITA_ACARA, DocumentKind.SURAT_OPD)
 log = logging.getLogger(__name__)
 FORMATS = (("pdf", "application/pdf"),
            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
@@ -50,21 +52,49 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
     names = []
     for kind, document in documents:
         attached = services.tracker.attachment_names(case.redmine_issue_id)
+        for_signing = services.settings.signing is not None and kind in SIGNED
         for ext, content_type in FORMATS:
             name = document_filename(KIND[kind], document, ext)
             if name not in attached:  # a redone job renders only what is still missing
-                content = renderers[ext](KIND[kind], document, settings)
+                notes = f"{name} dilampirkan."
+                if ext == "pdf" and for_signing:  # the issued PDF, with its QR code
+                    content, notes = _issue_for_signing(services, settings, kind, document,
+                                                        name)
+                else:
+                    content = renderers[ext](KIND[kind], document, settings)
                 fault_point("documents.after_render")
                 services.tracker.attach_document(case.redmine_issue_id, name, content_type,
-                                                 content, notes=f"{name} dilampirkan.")
+                                                 content, notes=notes)
                 fault_point("documents.after_attached")
             names.append(name)
-            if ext == "pdf" and kind in MAILED:
+            if ext == "pdf" and kind in MAILED and not for_signing:  # signed: mailed when signed
                 _queue_mail(services, case, MAILED[kind], name)
     if DocumentKind.BERITA_ACARA in kinds:
         _link_from_wiki(services, case)
         fault_point("documents.after_wiki_link")
     return names
+
+
+def _issue_for_signing(services: Services, settings: DocumentSettings, kind: DocumentKind,
+                       document: doc.Document, name: str) -> tuple[bytes, str]:
+    """Issue ``document`` for signing (idempotent); its PDF and the note saying who signs."""
+    from connector.documents.issue import draw_up_for_signing
+
+    base = services.settings.server.public_url
+    issued = draw_up_for_signing(services.engine, KIND[kind], document, settings, base_url=base)
+    return issued.pdf, signing_note(base, issued.token, name,
+                                    [f"{s.peran} ({s.nama})" for s in issued.unsigned_slots])
+
+
+def signing_note(base: str, token: str, name: str, waiting: list[str]) -> str:
+    """The case note of a document issued for signing: whose signature it awaits, and where."""
+    from connector.documents.issue import verification_url
+
+    return (f"{name} dilampirkan dan menunggu tanda tangan elektronik: "
+            f"{'; '.join(waiting)}. Halaman penandatanganan: "
+            f"{base.rstrip('/')}/dashboard/tandatangan/{token} . Verifikasi: "
+            f"{verification_url(base, token)} . Setelah semua tanda tangan lengkap, dokumen "
+            f"bertanda tangan dilampirkan pada subtugas langkah ini.")
 
 
 def _queue_mail(services: Services, case: cases.Case, kind: str, name: str) -> None:
