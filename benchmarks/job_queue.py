@@ -29,7 +29,7 @@ from connector.sync.poll import poll_once
 from connector.workflow.state import case_view
 from tests.conftest import INTAKE_TOKEN, auth, sample_letter, write_config
 from tests.fakes import FakeTracker
-from tests.workflow_driver import ACKNOWLEDGERS, DOCUMENT_STEPS, ROLE_OF_STEP
+from tests.workflow_driver import ACKNOWLEDGERS, DOCUMENT_STEPS, ROLE_OF_STEP, output_files
 
 T0 = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
 THINK = timedelta(seconds=20)  # a person closes the step this long after it is active
@@ -127,7 +127,7 @@ def _person(services: Services, tracker: FakeTracker, case: cases.Case,
     login = ACKNOWLEDGERS[len(known)] if known is not None else ROLE_OF_STEP[step]
     attach = known is None and step in DOCUMENT_STEPS
     journal = tracker.act(row.redmine_issue_id, login, status="Closed",
-                          attach=f"langkah-{step}.pdf" if attach else None,
+                          attach=dict.fromkeys(output_files(step), b"") if attach else None,
                           fields={"dev_team": "dev1,dev2"} if step == 4 else None)
     assert journal is not None
     with services.engine.begin() as conn:  # what the webhook endpoint stores for the hint

@@ -379,13 +379,17 @@ def stored_rows(services: Services) -> dict[str, int]:
 POSTS = [("/webhooks/intake", auth()), (f"/webhooks/redmine/{REDMINE_SECRET}", {}),
          ("/webhooks/redmine", {"X-Redmine-Signature-256": "sha256=00"}),
          ("/webhooks/gitlab", {"X-Gitlab-Token": GITLAB_TOKEN, "X-Gitlab-Event": "Push Hook"}),
-         ("/dashboard/masuk", {}), ("/dashboard/keluar", {})]
+         ("/dashboard/masuk", {}), ("/dashboard/keluar", {}),
+         # Issue 17: the public upload of the verification page, and the signing form.
+         ("/verifikasi/tidak-dikenal", {}), ("/dashboard/tandatangan/tidak-dikenal", {}),
+         ("/dashboard/tandatangan/tidak-dikenal/totp", {})]
 
 
 def test_every_post_endpoint_is_listed_here(app: Flask) -> None:
     posts = {re.sub(r"<[^>]+>", "*", r.rule) for r in app.url_map.iter_rules()
              if "POST" in (r.methods or set())}
-    listed = {re.sub(r"/webhooks/redmine/.+", "/webhooks/redmine/*", p) for p, _ in POSTS}
+    listed = {re.sub(r"^(/webhooks/redmine|/verifikasi|/dashboard/tandatangan)/[^/]+",
+                     r"\1/*", p) for p, _ in POSTS}
     assert posts == listed  # sign-out reads its form too (the CSRF token, issue 20)
 
 
@@ -476,8 +480,9 @@ def test_any_body_is_answered_as_declared_and_stored_only_when_accepted(
     answer = app.test_client().post(path, data=body, headers={
         **headers, **({"Content-Type": content_type} if content_type else {})},
         environ_base=another_client())  # each example its own client: not throttled
-    declared = SPEC["paths"].get(path.replace(REDMINE_SECRET, "{secret}").replace(
-        "/nope", "/{secret}"), {})["post"]["responses"]
+    spec_path = re.sub(r"^(/verifikasi|/dashboard/tandatangan)/[^/]+", r"\1/{token}",
+                       path.replace(REDMINE_SECRET, "{secret}").replace("/nope", "/{secret}"))
+    declared = SPEC["paths"].get(spec_path, {})["post"]["responses"]
     assert str(answer.status_code) in declared, (path, answer.status_code)
     if answer.status_code != 202:
         assert stored_rows(fuzz_services) == before, (path, answer.status_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, abort, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,7 +49,16 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
                    plugin_panel, verification, signing_page):
         app.register_blueprint(module.blueprint)
     _register_errors(app)
+    app.before_request(_refuse_a_body_over_the_limit)
     return app
+
+
+def _refuse_a_body_over_the_limit() -> None:
+    """413 for a declared body over ``[server] max_body_bytes``, whatever the view: one that
+    answers without reading its body (an unknown verification token) refuses it all the same."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
 
 
 def _register_errors(app: Flask) -> None:
