@@ -61,14 +61,10 @@ def document_page(token: str) -> Any:
 def sign(token: str) -> Any:
     """Sign block ``slot`` with the passphrase typed in the form."""
     s, login = services(), current_login() or ""
-    doc = get_issued(s.engine, token)
-    if doc is None:
-        return render_page("error.html", 404, message=NOT_FOUND)
-    if not csrf_ok():
-        return _page(doc, 403, error=STALE_FORM)
-    slot, typed = request.form.get("slot", ""), request.form.get("passphrase", "")
-    if not may_sign(s.settings, login, slot, doc.case_key):
-        return _page(doc, 403, error=f"{login} tidak berwenang menandatangani blok ini.")
+    doc, slot, refusal = _signer_form(token, login)
+    if refusal is not None or doc is None:
+        return refusal
+    typed = request.form.get("passphrase", "")
     if not typed:
         return _page(doc, 400, error="Isi passphrase (atau TOTP) Anda.")
     signing = s.settings.signing
@@ -95,14 +91,9 @@ def sign(token: str) -> Any:
 def send_totp(token: str) -> Any:
     """Have BSrE send the signer a TOTP for block ``slot`` (``[signing] bsre_totp``)."""
     s, login = services(), current_login() or ""
-    doc = get_issued(s.engine, token)
-    if doc is None:
-        return render_page("error.html", 404, message=NOT_FOUND)
-    if not csrf_ok():
-        return _page(doc, 403, error=STALE_FORM)
-    slot = request.form.get("slot", "")
-    if not may_sign(s.settings, login, slot, doc.case_key):
-        return _page(doc, 403, error=f"{login} tidak berwenang menandatangani blok ini.")
+    doc, slot, refusal = _signer_form(token, login)
+    if refusal is not None or doc is None:
+        return refusal
     signing = s.settings.signing
     if signing is None or signing.provider != "bsre" or not signing.bsre_totp:
         return _page(doc, 400, error="TOTP hanya dipakai bila [signing] provider = \"bsre\" "
@@ -114,6 +105,21 @@ def send_totp(token: str) -> Any:
     except SigningError as exc:
         return _page(doc, 422, error=str(exc))
     return _page(doc, done="TOTP telah diminta dari BSrE; periksa ponsel atau e-mail Anda.")
+
+
+def _signer_form(token: str, login: str) -> tuple[IssuedDocument | None, str, Any]:
+    """The document and the block a signing form posts for, and the page refusing it (None
+    when allowed): an unknown token (404), a stale form (403), another's block (403)."""
+    doc = get_issued(services().engine, token)
+    slot = request.form.get("slot", "")
+    if doc is None:
+        return None, slot, render_page("error.html", 404, message=NOT_FOUND)
+    if not csrf_ok():
+        return doc, slot, _page(doc, 403, error=STALE_FORM)
+    if not may_sign(services().settings, login, slot, doc.case_key):
+        return doc, slot, _page(doc, 403,
+                                error=f"{login} tidak berwenang menandatangani blok ini.")
+    return doc, slot, None
 
 
 def _page(doc: IssuedDocument, status: int = 200, **context: Any) -> Any:
