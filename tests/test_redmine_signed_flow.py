@@ -208,3 +208,25 @@ def test_the_letter_is_mailed_signed_once_the_signature_is_in(
         [pdf] = received.message.iter_attachments()
         assert pdf.get_filename() == name and pdf.get_content() == content
     assert len(server.received) == 4  # two receipts, two signed letters
+
+
+def test_the_signed_berita_acara_is_mailed_once_the_case_closes(
+        mailed: tuple[CaseDriver, SmtpServer], certs: DemoCertificates) -> None:
+    driver, server = mailed
+    driver.open()
+    for step in TO_16:
+        driver.act(step, team=("dev1", "dev2") if step == 4 else ())
+        driver.sync(step)
+    assert _of_kind(server, "berita-acara-") == []  # nothing goes out unsigned
+    _sign_all(driver.services, _awaiting(driver.services, "berita_acara"), certs)
+    _drain(driver.services)
+    _drain(driver.services)
+    assert driver.case().status is CaseStatus.CLOSED
+    files = _files(driver, driver.step_issue(17))
+    [name] = [n for n in files if n.startswith("berita-acara-") and n.endswith("-ttd.pdf")]
+    content = _content(driver, files[name])
+    documents = _of_kind(server, "berita-acara-")
+    assert [r.rcpt_tos for r in documents] == [[OPD], [CONTACT]]
+    for received in documents:
+        [pdf] = received.message.iter_attachments()
+        assert pdf.get_filename() == name and pdf.get_content() == content
