@@ -182,7 +182,8 @@ def test_the_tolak_scenario_ends_refused_with_the_report_and_the_letter(
     _pdf(output, "Surat kepada OPD")
     assert "Berita Acara" not in output
     assert _parent_status(redmine, _check_addresses(output, redmine, port)) == "Rejected"
-    assert (7, "bidangti") in _completions(output, directory)
+    # With [signing] the letter's last signature completes 7 (issue 17), not Bidang TI's close.
+    assert (7, "sop-connector") in _completions(output, directory)
     assert "ditandatangani: Penandatangan" in output  # the demo signs the letter (issue 17)
     assert f"verifikasi: http://127.0.0.1:{port}/verifikasi/" in output
 

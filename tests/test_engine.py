@@ -441,3 +441,23 @@ def test_a_fully_signed_berita_acara_is_both_acknowledgements() -> None:
     decision = signed_completion(SOP, half, 17, signers, "ttd", POLICY, CAL, date(2026, 12, 7))
     assert decision.commands[0] == RecordAcknowledgement(17, Role.OPD_PEMOHON, "Wakil OPD")
     assert sum(isinstance(c, RecordAcknowledgement) for c in decision.commands) == 1
+
+
+def test_with_signing_closing_step_7_waits_for_the_signed_letter_then_it_ends_refused() -> None:
+    """Issue 17: with [signing] the letter of 7 is issued for signing; the case stays open at
+    7 (no completion, no close) until the last signature completes 7 and ends it refused."""
+    signing = replace(POLICY, automations=frozenset({Automation.BERITA_ACARA}),
+                      awaits_signature=frozenset({7}))
+    decision = decide(SOP, case(7), closed(7, "bidangti"), signing, CAL)
+    assert decision.commands == (
+        DrawUpDocuments(7, (DocumentKind.LAPORAN_KETIDAKTERSEDIAAN, DocumentKind.SURAT_OPD)),
+        AwaitAcknowledgement(7, (), "bidangti", None),
+    )
+    waiting = case(7, acknowledged={7: {}})
+    again = decide(SOP, waiting, closed(7, "bidangti"), signing, CAL)
+    assert again.refused
+    [refusal] = again.commands
+    assert isinstance(refusal, RefuseCompletion) and "tanda tangan" in refusal.note
+    done = signed_completion(SOP, waiting, 7, {}, "ttd lengkap", signing, CAL, MON)
+    assert done.commands == (CompleteStep(7, Outcome.DONE, SERVICE_ACTOR, "ttd lengkap", True),
+                             CloseCase(accepted=False))

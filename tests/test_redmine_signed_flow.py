@@ -140,10 +140,27 @@ def test_a_refused_case_ends_with_a_signed_letter_on_step_7(
     driver.act(7)
     driver.sync(7)
     services = driver.services
-    assert driver.case().status is CaseStatus.REJECTED
+    # Closing 7 issues the letter for signing: the case stays open at 7 until it is signed.
+    assert (driver.case().current_step, driver.case().status) == (7, CaseStatus.OPEN)
     letter = _awaiting(services, "surat")
+    seven = driver.api("admin").issue.get(driver.step_issue(7), include=["journals"])
+    notes = "\n".join(str(j.notes or "") for j in seven.journals)
+    assert "menunggu tanda tangan" in notes
+    assert f"/dashboard/tandatangan/{letter.token}" in notes
+    assert letter.slots[0].nama in notes
+    assert driver.remote(7).status.name != "Closed"
+    assert driver.parent().status.name != "Rejected"
+    _drain(services)  # nothing signed yet: nothing moves
+    assert driver.case().status is CaseStatus.OPEN
     _sign_all(services, letter, certs)
     _drain(services)
+    _drain(services)  # a redo attaches nothing twice and completes nothing twice
+    assert driver.case().status is CaseStatus.REJECTED
+    assert driver.remote(7).status.name == "Closed"
+    assert driver.parent().status.name == "Rejected"
+    with services.engine.connect() as conn:
+        trail = audit.list_audit(conn, driver.case().id)
+    assert [e.step_from for e in trail if e.action == "step_completed"].count(7) == 1
     files = _files(driver, driver.step_issue(7))
     signed = [name for name in files if name.startswith("surat-") and name.endswith("-ttd.pdf")]
     assert len(signed) == 1, files
@@ -191,3 +208,25 @@ def test_the_letter_is_mailed_signed_once_the_signature_is_in(
         [pdf] = received.message.iter_attachments()
         assert pdf.get_filename() == name and pdf.get_content() == content
     assert len(server.received) == 4  # two receipts, two signed letters
+
+
+def test_the_signed_berita_acara_is_mailed_once_the_case_closes(
+        mailed: tuple[CaseDriver, SmtpServer], certs: DemoCertificates) -> None:
+    driver, server = mailed
+    driver.open()
+    for step in TO_16:
+        driver.act(step, team=("dev1", "dev2") if step == 4 else ())
+        driver.sync(step)
+    assert _of_kind(server, "berita-acara-") == []  # nothing goes out unsigned
+    _sign_all(driver.services, _awaiting(driver.services, "berita_acara"), certs)
+    _drain(driver.services)
+    _drain(driver.services)
+    assert driver.case().status is CaseStatus.CLOSED
+    files = _files(driver, driver.step_issue(17))
+    [name] = [n for n in files if n.startswith("berita-acara-") and n.endswith("-ttd.pdf")]
+    content = _content(driver, files[name])
+    documents = _of_kind(server, "berita-acara-")
+    assert [r.rcpt_tos for r in documents] == [[OPD], [CONTACT]]
+    for received in documents:
+        [pdf] = received.message.iter_attachments()
+        assert pdf.get_filename() == name and pdf.get_content() == content

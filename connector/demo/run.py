@@ -99,6 +99,7 @@ def run_demo(options: DemoOptions, progress: Progress) -> Summary:
         assert found is not None
         sign_case(engine, found.case_key, demo.root / "tte", demo.secret("signing-passphrase"),
                   settings.server.public_url, progress)
+        case = client.case(case_id)  # a signed letter ends a refused case (7) only now
         summary = Summary(
             documents=fetch_documents(roles, case, demo.documents), case=case,
             redmine_url=url, passwords=passwords, dashboard_url=f"{client.base_url}/dashboard",

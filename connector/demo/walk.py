@@ -112,8 +112,12 @@ class CaseWalker:
             self.progress.service("kasus selesai: Berita Acara Pekerjaan diketahui OPD dan "
                                   "Kepala Dinas, kasus ditutup")
         elif any(e["action"] == AWAITING for e in new):
+            what = ("surat kepada OPD menunggu tanda tangan elektronik"
+                    if self.sop.step(after["current_step"]).next is None
+                    and not self.sop.step(after["current_step"]).acknowledged_by
+                    else "Berita Acara Pekerjaan menunggu diketahui")
             self.progress.service(f"langkah {after['current_step']} menunggu tanda tangan: "
-                                  "Berita Acara Pekerjaan menunggu diketahui")
+                                  f"{what}")
         elif after["status"] == "rejected":
             self.progress.service("kasus ditutup sebagai ditolak: laporan ketidaktersediaan "
                                   "dan surat kepada OPD dilampirkan")
@@ -125,7 +129,8 @@ class CaseWalker:
 
 
 def _moved(case: dict[str, Any], step: int, seen: int) -> bool:
-    answered = any(e["action"] in (REFUSED, ACKNOWLEDGED) for e in case["timeline"][seen:])
+    answered = any(e["action"] in (REFUSED, ACKNOWLEDGED, AWAITING)  # 7 waits for its letter
+                   for e in case["timeline"][seen:])
     return answered or case["status"] != "open" or case["current_step"] != step
 
 

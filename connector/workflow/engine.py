@@ -76,6 +76,9 @@ class Policy:
     automations: frozenset[Automation] = frozenset()  # the work the service can do itself
     findings_label: str = "Temuan Verifikasi"  # the findings field as people see it
     acknowledgement_days: int = 5  # hari kerja for the parties to know a drawn-up document
+    # Steps whose document is issued for electronic signing ([signing]) and that a person's
+    # close does not complete: the step waits for the last signature (7: the signed letter).
+    awaits_signature: frozenset[int] = frozenset()
 
 
 # -- commands (imperative names) -----------------------------------------------------------
@@ -237,6 +240,10 @@ def decide(sop: Sop, case: CaseView, event: StepClosed, policy: Policy,
     refusal = _refusal(as_checked(step, policy), case, event, policy, sop.header.peringatan)
     if refusal is not None:
         return Decision((RefuseCompletion(step.number, _restore(event, policy), refusal),))
+    if step.number in policy.awaits_signature and not step.acknowledged_by:
+        # Issued for signing (7): the step stays open until the last signature completes it.
+        return Decision((DrawUpDocuments(step.number, step.documents),
+                         AwaitAcknowledgement(step.number, (), event.actor, None)))
     if step.acknowledged_by:  # drawn up by hand: now the parties must know it
         drawn = [DrawUpDocuments(step.number, step.documents)] if step.documents else []
         return Decision((*drawn, _await(step, case, policy, calendar, event.on, {})))
@@ -305,7 +312,11 @@ def _acknowledgement(sop: Sop, case: CaseView, step: Step, event: StepClosed, po
     pending = [r for r in step.acknowledged_by if r not in done]
     role = next((r for r in pending if event.actor in party_logins(r, case, policy)), None)
     note = None
-    if event.status not in policy.done_statuses:
+    if not step.acknowledged_by:  # waits for the electronic signatures only (7)
+        note = (f"Langkah {step.number} menunggu tanda tangan elektronik atas dokumennya; "
+                f"langkah ini selesai sendiri setelah tanda tangan terakhir masuk. "
+                f"Penutupan oleh {event.actor or 'pengguna tidak dikenal'} dibatalkan.")
+    elif event.status not in policy.done_statuses:
         note = (f"Langkah {step.number} menunggu tanda tangan, bukan keputusan: pihak yang "
                 f"mengetahui menutup subtugas ini dengan status "
                 f"{sorted(policy.done_statuses)[0]}. Status dikembalikan.")

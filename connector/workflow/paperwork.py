@@ -86,6 +86,18 @@ def _issue_for_signing(services: Services, settings: DocumentSettings, kind: Doc
                                     [f"{s.peran} ({s.nama})" for s in issued.unsigned_slots])
 
 
+def awaiting_signature_notes(services: Services, case: cases.Case) -> list[str]:
+    """The signing note of each of the case's documents still awaiting a signature."""
+    from connector.documents.render import FILENAME_PREFIX, slug
+    from connector.store.issued import awaiting_signature
+
+    base = services.settings.server.public_url
+    return [signing_note(base, d.token,
+                         f"{FILENAME_PREFIX[doc.DocumentKind(d.kind)]}-{slug(d.case_key)}.pdf",
+                         [f"{s.peran} ({s.nama})" for s in d.unsigned_slots])
+            for d in awaiting_signature(services.engine) if d.case_key == case.case_key]
+
+
 def signing_note(base: str, token: str, name: str, waiting: list[str]) -> str:
     """The case note of a document issued for signing: whose signature it awaits, and where."""
     from connector.documents.issue import verification_url

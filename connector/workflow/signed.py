@@ -4,9 +4,9 @@ The job is enqueued in the transaction that keeps the last signature
 (``connector.store.issued.record_signature``), so it survives a crash. It verifies the signed
 PDF again, attaches it to the subtask of the step that drew the document up (found by name on
 a redo), queues its mail to the OPD, and for a step that waits to be known (17) completes
-the step: the complete signed Berita Acara is both parties' acknowledgement. Step 7 was
-completed (the case refused) when the Bidang TI closed it; its signed letter is attached and
-mailed.
+the step: the complete signed Berita Acara is both parties' acknowledgement. With [signing],
+step 7 waits too (``Policy.awaits_signature``): its signed letter completes step 7 and the
+case ends refused; the signed letter is attached and mailed.
 """
 
 from __future__ import annotations

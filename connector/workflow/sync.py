@@ -311,6 +311,14 @@ def _await_acknowledgement(run: _Run, command: AwaitAcknowledgement) -> None:
                          and issue.assignee_login == command.assignee):
         return  # already shown (a redo), or no subtask to show it on
     step = services.sop.step(command.step)
+    if not command.pending:  # waits for the electronic signatures only (7)
+        signing = "\n".join(paperwork.awaiting_signature_notes(services, run.case))
+        services.tracker.change_issue(issue.id, IssueChanges(
+            status=redmine.active_status, assignee_login=command.assignee,
+            notes=(f"{AWAITING_NOTE}: langkah {step.number} selesai dan kasus ditutup otomatis "
+                   f"setelah tanda tangan terakhir masuk.\n\n{signing}")))
+        fault_point("workflow.after_acknowledgement_awaited")
+        return
     waiting = "; ".join(r.label for r in command.pending)
     documents = f" Dokumen: {', '.join(run.outcome.documents)}." if run.outcome.documents else ""
     services.tracker.change_issue(issue.id, IssueChanges(
