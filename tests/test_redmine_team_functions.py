@@ -5,35 +5,19 @@ by name and function."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from docx import Document
 
-from connector.bootstrap import bootstrap
-from connector.config import load_settings
 from connector.store import audit
 from connector.store.schema import CaseStatus
-from tests.conftest import INTAKE_TOKEN, write_config
-from tests.test_redmine_documents import documents_section
+from tests.test_redmine_documents import driver as driver  # the fixture: a case with [documents]
 from tests.workflow_driver import CaseDriver
 
 pytestmark = pytest.mark.redmine
 
 
-@pytest.fixture
-def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redmine: Any) -> Iterator[CaseDriver]:
-    from webhooks import create_app
-
-    monkeypatch.setenv("SOP_TEST_REDMINE_KEY", redmine.admin_key)
-    monkeypatch.setenv("SOP_TEST_INTAKE_TOKEN", INTAKE_TOKEN)
-    config = write_config(tmp_path, redmine_url=redmine.url, extra=documents_section())
-    services = bootstrap(load_settings(config))
-    yield CaseDriver(services, redmine, create_app(services).test_client())
-    services.engine.dispose()
 
 
 def _close_4_with_functions(driver: CaseDriver, functions: dict[str, tuple[str, ...]]) -> None:
