@@ -27,7 +27,7 @@ from connector.workflow import paperwork, record
 from connector.workflow.engine import SERVICE_ACTOR, StepClosed, signed_completion
 from connector.workflow.policy import policy_for
 from connector.workflow.state import case_view, is_processed
-from connector.workflow.sync import _carry_out, _case_lock
+from connector.workflow.sync import carry_out, case_lock
 
 log = logging.getLogger(__name__)
 # Whose acknowledgement each signature block of the Berita Acara is: PIHAK KEDUA signs for
@@ -57,7 +57,7 @@ def attach_signed(services: Services, token: str) -> None:
     verify_signed(document.pdf, issued_sha256=document.sha256, issued_size=document.size,
                   trust_roots=load_trust_roots(signing.trust_roots.read_bytes()),
                   expected=len(document.slots))
-    with _case_lock(services, case.id):
+    with case_lock(services, case.id):
         _attach_and_complete(services, case.id, step.number, document)
 
 
@@ -95,7 +95,7 @@ def _attach_and_complete(services: Services, case_id: int, step: int,
         event = StepClosed(step=step, status=services.settings.redmine.done_statuses[0],
                            previous_status=None, actor=SERVICE_ACTOR, note=note,
                            on=services.today(), attachments=frozenset({name}))
-        outcome = _carry_out(services, case, view, decision, event)
+        outcome = carry_out(services, case, view, decision, event)
     with services.engine.begin() as conn:
         record.mark_processed(conn, key)
         if mailed is not None:

@@ -74,7 +74,7 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
         case = cases.get_case(services.engine, known[0])
         if case is None or case.status is not CaseStatus.OPEN:
             return
-        with _case_lock(services, case.id):
+        with case_lock(services, case.id):
             snap = services.tracker.snapshot(issue_id)
             _await(snap, awaiting_journal)
             if parse_step_key(snap.issue.key) == (case.case_key, known[1]):
@@ -91,7 +91,7 @@ def sync_issue(services: Services, issue_id: int, *, awaiting_journal: int | Non
     case = cases.find_case_by_key(services.engine, parsed[0])
     if case is None or case.status is not CaseStatus.OPEN:
         return
-    with _case_lock(services, case.id):
+    with case_lock(services, case.id):
         _sync(services, case.id, parsed[1], services.tracker.snapshot(issue_id))  # fresh
 
 
@@ -103,7 +103,7 @@ def _await(snap: IssueSnapshot, awaiting_journal: int | None) -> None:
 
 
 @contextmanager
-def _case_lock(services: Services, case_id: int) -> Iterator[None]:
+def case_lock(services: Services, case_id: int) -> Iterator[None]:
     """Hold the case's lock for the block; another worker holding it means retry soon."""
     owner = locks.lock_owner(f"sync-{uuid.uuid4().hex[:12]}")
     if not locks.acquire(services.engine, f"case:{case_id}", owner, clock=services.clock):
@@ -131,7 +131,7 @@ def _sync(services: Services, case_id: int, step: int, snap: IssueSnapshot) -> N
         decision = decide(services.sop, view, event, policy_for(services), services.calendar)
         with services.engine.begin() as conn:
             first = record.claim_first_attempt(conn, journal_key(journal.id))
-        outcome = _carry_out(services, case, view, decision, event, redo=not first)
+        outcome = carry_out(services, case, view, decision, event, redo=not first)
     fault_point("workflow.before_local_commit")
     with services.engine.begin() as conn:
         for entry in pending:
@@ -221,7 +221,7 @@ class _Run:
     outcome: _Outcome
 
 
-def _carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
+def carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
                event: StepClosed, *, redo: bool = True) -> _Outcome:
     """Make Redmine show the decision, skipping what it already shows.
 
