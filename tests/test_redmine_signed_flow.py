@@ -202,11 +202,7 @@ def test_the_letter_is_mailed_signed_once_the_signature_is_in(
     files = _files(driver, driver.step_issue(7))
     [name] = [n for n in files if n.startswith("surat-") and n.endswith("-ttd.pdf")]
     content = _content(driver, files[name])
-    letters = _of_kind(server, "surat-")
-    assert [r.rcpt_tos for r in letters] == [[OPD], [CONTACT]]
-    for received in letters:
-        [pdf] = received.message.iter_attachments()
-        assert pdf.get_filename() == name and pdf.get_content() == content
+    _assert_mailed_to_the_opd(server, "surat-", name, content)
     assert len(server.received) == 4  # two receipts, two signed letters
 
 
@@ -225,8 +221,14 @@ def test_the_signed_berita_acara_is_mailed_once_the_case_closes(
     files = _files(driver, driver.step_issue(17))
     [name] = [n for n in files if n.startswith("berita-acara-") and n.endswith("-ttd.pdf")]
     content = _content(driver, files[name])
-    documents = _of_kind(server, "berita-acara-")
-    assert [r.rcpt_tos for r in documents] == [[OPD], [CONTACT]]
-    for received in documents:
+    _assert_mailed_to_the_opd(server, "berita-acara-", name, content)
+
+
+def _assert_mailed_to_the_opd(server: SmtpServer, prefix: str, name: str,
+                              content: bytes) -> None:
+    """The OPD's address and the letter's contact each got the signed PDF, once."""
+    mails = _of_kind(server, prefix)
+    assert [r.rcpt_tos for r in mails] == [[OPD], [CONTACT]]
+    for received in mails:
         [pdf] = received.message.iter_attachments()
         assert pdf.get_filename() == name and pdf.get_content() == content
