@@ -602,6 +602,19 @@ def _current_user(fake: FakeGitLab, request: requests.PreparedRequest,
                 "is_admin": False, "can_create_project": True})
 
 
+def _members_all(fake: FakeGitLab, request: requests.PreparedRequest,
+                 m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/members/all`` (Members API, "List all members of a group or
+    project including inherited members"): direct and inherited, each user once with the
+    highest ``access_level``, paginated."""
+    pid = int(m.group(1))
+    merged = dict(fake.inherited)
+    for uid, member in fake.members[pid].items():
+        if uid not in merged or member["access_level"] >= merged[uid]["access_level"]:
+            merged[uid] = member
+    return paginated(request, [merged[uid] for uid in sorted(merged)])
+
+
 def _member_get(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
     """``GET /projects/:id/members/all/:user_id`` (Members API): direct or inherited."""
     uid = int(m.group(2))
@@ -758,6 +771,7 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "wiki.update": ("PUT", _PID + r"/wikis/([^/?]+)$", _wiki_update),
     "users.list": ("GET", r"/users\?(.*)$", _users_list),
     "user.get": ("GET", r"/user$", _current_user),
+    "members.list": ("GET", _PID + r"/members/all(\?.*)?$", _members_all),
     "member.get": ("GET", _PID + r"/members/all/(\d+)$", _member_get),
     "member.create": ("POST", _PID + r"/members$", _member_create),
     "member.update": ("PUT", _PID + r"/members/(\d+)$", _member_update),
@@ -771,15 +785,18 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "hook.update": ("PUT", _PID + r"/hooks/(\d+)$", _hook_update),
     "tree": ("GET", _PID + r"/repository/tree\?(.*)$", _tree),
 }
-#: Every route a first provisioning of a new project calls.
-PROVISION_ROUTES = ("projects.list", "project.get", "group.get", "project.create", "file.get",
-                    "commit.get", "commit.create", "protected.get", "protected.delete",
-                    "protected.create",
-                    "wikis.list", "wiki.create", "users.list", "member.get", "member.create",
-                    "milestones.list", "milestone.create", "hooks.list", "hook.create")
+#: Every route a first provisioning of a new project calls (a project it has just created
+#: is not read back for files, wiki pages, milestones or hooks).
+PROVISION_ROUTES = ("projects.list", "project.get", "group.get", "project.create",
+                    "commit.create", "protected.get", "protected.delete", "protected.create",
+                    "wiki.create", "users.list", "members.list", "member.create",
+                    "milestone.create", "hook.create")
 #: The routes of a run that finds everything in place: reads only.
-READ_ROUTES = ("projects.list", "file.get", "protected.get", "wikis.list", "users.list",
-               "member.get", "milestones.list", "hooks.list")
+READ_ROUTES = ("projects.list", "file.get", "protected.get", "wikis.list", "members.list",
+               "milestones.list", "hooks.list")
+#: What a run on a project that exists reads besides PROVISION_ROUTES (``commit.get`` too
+#: when a file is not as our seed: to tell GitLab's README from one people wrote).
+RERUN_ROUTES = ("file.get", "wikis.list", "milestones.list", "hooks.list")
 DELIVERABLE_ROUTES = ("wikis.list", "file.get", "tree")
 
 

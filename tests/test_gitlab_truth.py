@@ -23,6 +23,7 @@ from tests.gitlab_stubs import (
     GROUP,
     PROVISION_ROUTES,
     READ_ROUTES,
+    RERUN_ROUTES,
     FakeGitLab,
     hook_json,
     sample_request,
@@ -98,7 +99,7 @@ def test_when_gitlab_refuses_every_name_it_says_what_gitlab_said(
 def test_the_default_branch_gets_the_configured_rules_at_every_protection_level(
         rsps: responses.RequestsMock, level: int) -> None:
     fake = FakeGitLab(default_branch_protection=level)
-    fake.install(rsps, PROVISION_ROUTES)
+    fake.install(rsps, [*PROVISION_ROUTES, *RERUN_ROUTES])
     rsps.assert_all_requests_are_fired = False  # level 0 and 3 need no unprotect
     host().provision(sample_request())
     pid = fake.only_project()["id"]
@@ -113,7 +114,7 @@ def test_a_dry_run_shows_the_protection_it_would_change(rsps: responses.Requests
     request = sample_request()
     fake = FakeGitLab(default_branch_protection=2)
     fake.add_project("sistem-informasi-posyandu", topics=[marker_topic(request.case_key)])
-    fake.install(rsps, [*READ_ROUTES, "commit.get"])
+    fake.install(rsps, [*READ_ROUTES, "commit.get", "users.list"])
     plan = host().plan(request)
     assert ("Ubah perlindungan cabang main (sekarang push oleh Maintainer, merge oleh "
             "Maintainer): push oleh Maintainer, merge oleh Developer") in plan
@@ -137,7 +138,7 @@ def test_force_push_alone_is_changed_in_place(rsps: responses.RequestsMock) -> N
 def test_a_hook_gitlab_disabled_is_re_enabled_by_a_test_delivery(
         rsps: responses.RequestsMock, answer: int, enabled: bool) -> None:
     fake = FakeGitLab()
-    fake.install(rsps, [*PROVISION_ROUTES, "hook.test", "hook.get"])
+    fake.install(rsps, [*PROVISION_ROUTES, *RERUN_ROUTES, "hook.test", "hook.get"])
     result = host().provision(sample_request())
     [hook] = fake.hooks[result.id]
     hook.update(alert_status="temporarily_disabled", disabled_until="2999-01-01T00:00:00Z")
@@ -153,7 +154,7 @@ def test_a_hook_gitlab_disabled_is_re_enabled_by_a_test_delivery(
 def test_lists_are_read_past_their_first_page(rsps: responses.RequestsMock) -> None:
     """Our hook after 30 others (page 2 of ``per_page`` 20) is found: nothing is redone."""
     fake = FakeGitLab()
-    fake.install(rsps, PROVISION_ROUTES)
+    fake.install(rsps, [*PROVISION_ROUTES, *RERUN_ROUTES])
     result = host().provision(sample_request())
     ours = fake.hooks[result.id].pop()
     fake.hooks[result.id] += [hook_json(900 + n, result.id, f"https://lain.example/{n}",

@@ -24,19 +24,22 @@ HOOK_EVENTS = ("push_events", "merge_requests_events", "wiki_page_events", "pipe
                "tag_push_events", "releases_events")
 
 
-def todo(project: Project, request: ProjectRequest, signed: bool) -> list[Todo]:
+def todo(project: Project, request: ProjectRequest, signed: bool, *,
+         fresh: bool = False) -> list[Todo]:
     """Our hook is known by its URL: GitLab never returns a hook's token.
 
     The secret always goes in ``token``, which every GitLab sends back as ``X-Gitlab-Token``.
     With ``signed_webhooks`` a ``whsec_`` secret also goes in ``signing_token`` (GitLab 19
     signs deliveries with it where signed webhooks are enabled, and ignores it elsewhere). A
     hook GitLab disabled after failures is re-enabled by a successful test delivery (16.11+).
+    A ``fresh`` project (created by this run) has no hooks, so none are listed.
     """
     secret = request.hook_token.reveal()
     signing = {"signing_token": secret} if signed and secret.startswith("whsec_") else {}
     body: dict[str, Any] = {"url": request.hook_url, "token": secret, **signing,
                             **dict.fromkeys(HOOK_EVENTS, True), "enable_ssl_verification": True}
-    ours = [h for h in project.hooks.list(get_all=True) if h.url == request.hook_url]
+    listed = [] if fresh else project.hooks.list(get_all=True)
+    ours = [h for h in listed if h.url == request.hook_url]
     if not ours:
         return [(f"Pasang webhook ke {request.hook_url}", lambda: project.hooks.create(body))]
     todos: list[Todo] = []

@@ -37,6 +37,7 @@ from connector.gitlab.protection import BranchRules
 Todo = tuple[str, Callable[[], object]]
 DEVELOPER, MAINTAINER = 30, 40  # GitLab access levels (Members API, Protected branches API)
 ROLE = {DEVELOPER: "Developer", MAINTAINER: "Maintainer"}
+INITIAL_FILES = ("README.md",)  # what ``initialize_with_readme`` commits to a new project
 COMMIT_MESSAGE = "Berkas awal proyek (SOP langkah 8, kasus {case_key})"
 __all__ = ["BRANCH", "Policy", "fresh_plan", "milestone_todo", "todo"]
 
@@ -58,18 +59,19 @@ class UnknownGitLabUser(RemoteRejected):
 
 
 def todo(part: str, gl: gitlab.Gitlab, project: Project, request: ProjectRequest,
-         policy: Policy | None = None) -> list[Todo]:
-    """What ``part`` still needs on ``project``, read from GitLab."""
+         policy: Policy | None = None, *, fresh: bool = False) -> list[Todo]:
+    """What ``part`` still needs on ``project``, read from GitLab (``fresh``: just created)."""
     policy = policy or Policy()
     if part == "protection":
         return protection.todo(project, BRANCH, policy.branch)
     if part == "hook":
-        return hooks.todo(project, request, policy.signed_webhooks)
+        return hooks.todo(project, request, policy.signed_webhooks, fresh=fresh)
     if part == "milestone":
-        return milestone_todo(project, request.milestone_title, request.milestone_due)
+        return milestone_todo(project, request.milestone_title, request.milestone_due,
+                              fresh=fresh)
     if part == "members":
         return _members(gl, project, request)
-    return _BY_PART[part](project, request)
+    return _BY_PART[part](project, request, fresh)
 
 
 def fresh_plan(gl: gitlab.Gitlab, request: ProjectRequest,
@@ -89,10 +91,15 @@ def fresh_plan(gl: gitlab.Gitlab, request: ProjectRequest,
             f"Pasang webhook ke {request.hook_url}"]
 
 
-def _files(project: Project, request: ProjectRequest) -> list[Todo]:
+def _files(project: Project, request: ProjectRequest, fresh: bool) -> list[Todo]:
     seeds = render_seeds(request, path_with_namespace=str(project.path_with_namespace),
                          web_url=str(project.web_url))
-    actions = [a for path, text in seeds.files.items() if (a := _file_action(project, path, text))]
+    if fresh:  # GitLab's own README is replaced; a file there meanwhile fails the commit
+        actions = [{"action": "update" if path in INITIAL_FILES else "create",
+                    "file_path": path, "content": text} for path, text in seeds.files.items()]
+    else:
+        actions = [a for path, text in seeds.files.items()
+                   if (a := _file_action(project, path, text))]
     if not actions:
         return []
     body = {"branch": BRANCH, "commit_message": COMMIT_MESSAGE.format(case_key=request.case_key),
@@ -113,8 +120,8 @@ def _file_action(project: Project, path: str, text: str) -> dict[str, str] | Non
     return {"action": "update", "file_path": path, "content": text}
 
 
-def _wiki(project: Project, request: ProjectRequest) -> list[Todo]:
-    pages = project.wikis.list(get_all=True)
+def _wiki(project: Project, request: ProjectRequest, fresh: bool) -> list[Todo]:
+    pages = [] if fresh else project.wikis.list(get_all=True)
     have = {p.slug for p in pages} | {p.title for p in pages}
     seeds = render_seeds(request, path_with_namespace=str(project.path_with_namespace),
                          web_url=str(project.web_url))
@@ -124,11 +131,18 @@ def _wiki(project: Project, request: ProjectRequest) -> list[Todo]:
 
 
 def _members(gl: gitlab.Gitlab, project: Project, request: ProjectRequest) -> list[Todo]:
+    """Who is missing or below our role, from one listing of the project's members.
+
+    ``GET /projects/:id/members/all`` lists direct and inherited members, each once with
+    the highest role it has (Members API, "List all members of a group or project including
+    inherited members"); a user who is not listed is looked up by username to be added.
+    """
+    members = {str(m.username).lower(): m for m in project.members_all.list(get_all=True)}
     todos: list[Todo] = []
     for name, level in _wanted(request).items():
-        user_id = _user_id(gl, name)
-        member = found(partial(project.members_all.get, user_id))
+        member = members.get(name.lower())
         if member is None or member.access_level < level:
+            user_id = _user_id(gl, name) if member is None else int(member.id)
             todos.append((_member_line(name, level), partial(_add, project, user_id, level,
                                                              member is not None)))
     return todos
@@ -156,9 +170,11 @@ def _user_id(gl: gitlab.Gitlab, username: str) -> int:
     raise UnknownGitLabUser(username)
 
 
-def milestone_todo(project: Project, title: str, due: date | None) -> list[Todo]:
+def milestone_todo(project: Project, title: str, due: date | None, *,
+                   fresh: bool = False) -> list[Todo]:
     """Create milestone ``title`` with ``due``, or move its due date; None keeps it."""
-    same = [m for m in project.milestones.list(title=title, get_all=True) if m.title == title]
+    listed = [] if fresh else project.milestones.list(title=title, get_all=True)
+    same = [m for m in listed if m.title == title]
     if not same:
         body = {"title": title, **({"due_date": due.isoformat()} if due else {})}
         return [(_milestone_line(title, due), lambda: project.milestones.create(body))]
@@ -189,6 +205,6 @@ def _milestone_line(title: str, due: date | None) -> str:
     return f"Buat milestone {title!r}" + (f" jatuh tempo {tanggal(due)}" if due else "")
 
 
-_BY_PART: dict[str, Callable[[Project, ProjectRequest], list[Todo]]] = {
+_BY_PART: dict[str, Callable[[Project, ProjectRequest, bool], list[Todo]]] = {
     "files": _files, "wiki": _wiki,
 }

@@ -63,7 +63,8 @@ class GitLabCodeHost:
         fault_point("gitlab.after_project")
         for name in PARTS[1:]:
             with translated_errors(f"provisioning {name} of {request.case_key}"):
-                todos = parts.todo(name, self._gl, project, request, self._policy)
+                todos = parts.todo(name, self._gl, project, request, self._policy,
+                                   fresh=created)
                 for _, call in todos:
                     call()
             if todos:
