@@ -79,6 +79,11 @@ def enc(path: str) -> str:
     return path.replace("/", "%2F")
 
 
+def git_blob_id(raw: bytes) -> str:
+    """Git's object id of a file (what GitLab returns as a blob's ``id`` and ``blob_id``)."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -120,7 +125,7 @@ def file_json(path: str, content: str, last_commit_id: str) -> Json:
     return {"file_name": path.rsplit("/", 1)[-1], "file_path": path, "size": len(raw),
             "encoding": "base64", "content": base64.b64encode(raw).decode(),
             "content_sha256": hashlib.sha256(raw).hexdigest(), "ref": "main",
-            "blob_id": hashlib.sha1(raw).hexdigest(), "commit_id": last_commit_id,
+            "blob_id": git_blob_id(raw), "commit_id": last_commit_id,
             "last_commit_id": last_commit_id, "execute_filemode": False}
 
 
@@ -746,10 +751,20 @@ def _tree(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str])
     assert {"recursive": "True", "ref": "main"}.items() <= query.items(), query
     files = fake.repos[int(m.group(1))].files
     dirs = {"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)}
-    entries = [{"id": hashlib.sha1(p.encode()).hexdigest(), "name": p.rsplit("/", 1)[-1],
+    entries = [{"id": hashlib.sha1(p.encode()).hexdigest() if p in dirs
+                else git_blob_id(files[p][0].encode("utf-8")), "name": p.rsplit("/", 1)[-1],
                 "type": "tree" if p in dirs else "blob", "path": p,
                 "mode": "040000" if p in dirs else "100644"} for p in sorted({*files, *dirs})]
     return paginated(request, entries)
+
+
+def _blob_raw(fake: FakeGitLab, request: requests.PreparedRequest, m: re.Match[str]) -> Reply:
+    """``GET /projects/:id/repository/blobs/:sha/raw`` (Repositories API, "Raw blob
+    content"): the bytes of the blob with git object id ``:sha``; 404 for an unknown one."""
+    for text, _ in fake.repos[int(m.group(1))].files.values():
+        if git_blob_id(text.encode("utf-8")) == m.group(2):
+            return 200, {"Content-Type": "text/plain; charset=utf-8"}, text
+    return not_found("Blob")
 
 
 _PID = r"/projects/(\d+)"
@@ -784,6 +799,7 @@ ROUTES: dict[str, tuple[str, str, Handler]] = {
     "hook.create": ("POST", _PID + r"/hooks$", _hook_create),
     "hook.update": ("PUT", _PID + r"/hooks/(\d+)$", _hook_update),
     "tree": ("GET", _PID + r"/repository/tree\?(.*)$", _tree),
+    "blob.raw": ("GET", _PID + r"/repository/blobs/([0-9a-f]{40})/raw$", _blob_raw),
 }
 #: Every route a first provisioning of a new project calls (a project it has just created
 #: is not read back for files, wiki pages, milestones or hooks).
@@ -797,7 +813,7 @@ READ_ROUTES = ("projects.list", "file.get", "protected.get", "wikis.list", "memb
 #: What a run on a project that exists reads besides PROVISION_ROUTES (``commit.get`` too
 #: when a file is not as our seed: to tell GitLab's README from one people wrote).
 RERUN_ROUTES = ("file.get", "wikis.list", "milestones.list", "hooks.list")
-DELIVERABLE_ROUTES = ("wikis.list", "file.get", "tree")
+DELIVERABLE_ROUTES = ("wikis.list", "blob.raw", "tree")
 
 
 def writes(calls: Iterable[Any]) -> list[tuple[str, str]]:

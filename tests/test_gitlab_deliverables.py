@@ -1,7 +1,7 @@
 """The step 12 gate over GitLab: refuses untouched templates, accepts written documents.
 
 The repository and wiki are held by ``FakeGitLab`` behind strict ``responses`` mocks and
-read through GitLab's documented endpoints (Repository files, Repository tree, Wikis with
+read through GitLab's documented endpoints (Repository tree, Raw blob content, Wikis with
 ``with_content=1``).
 """
 
@@ -135,11 +135,30 @@ def test_an_empty_repository_has_no_application(host: GitLabCodeHost,
                                                 rsps: responses.RequestsMock) -> None:
     rsps.get(url("/projects/42/wikis"), json=[])
     rsps.get(url("/projects/42/repository/tree"), status=404,
-             json={"message": "404 Tree Not Found"})
-    for doc in DOCUMENTS:
-        rsps.get(url(f"/projects/42/repository/files/{doc.path.replace('/', '%2F')}"),
-                 status=404, json={"message": "404 File Not Found"})
+             json={"message": "404 Tree Not Found"})  # no file is read: the tree has none
     statuses = host.deliverables(ProvisionedProject(42, f"{GROUP}/{PATH}", "", ""))
     assert statuses[0].reason == "belum ada kode sumber di cabang main"
     assert statuses[4].reason == (
         "belum ada (docs/petunjuk-instalasi.md atau halaman wiki Petunjuk Instalasi)")
+
+
+def test_a_document_is_read_again_only_once_its_blob_changed(
+        host: GitLabCodeHost, fake: FakeGitLab, rsps: responses.RequestsMock) -> None:
+    """The tree is listed every time; a blob id already read is not fetched again."""
+    pid = fake.only_project()["id"]
+    fake.install(rsps, DELIVERABLE_ROUTES)
+    assert checklist_note(host.deliverables(provisioned(fake))) == UNTOUCHED
+    blobs = [c for c in rsps.calls if "/repository/blobs/" in c.request.url]
+    assert len(blobs) == len(DOCUMENTS)
+    first = len(rsps.calls)
+    assert checklist_note(host.deliverables(provisioned(fake))) == UNTOUCHED
+    again = [c.request.url.split("/api/v4")[1].split("?")[0] for c in rsps.calls[first:]]
+    assert again == [f"/projects/{pid}/wikis", f"/projects/{pid}/repository/tree"]
+    installation = fake.repos[pid].files["docs/petunjuk-instalasi.md"][0]
+    fake.commit(pid, "Petunjuk instalasi", {
+        "docs/petunjuk-instalasi.md": without_marker(installation)})
+    first = len(rsps.calls)
+    statuses = host.deliverables(provisioned(fake))
+    assert [s.name for s in statuses if s.present] == ["Petunjuk Instalasi"]
+    read = [c for c in rsps.calls[first:] if "/repository/blobs/" in c.request.url]
+    assert len(read) == 1

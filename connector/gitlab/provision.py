@@ -22,6 +22,7 @@ from connector.config.secret import Secret
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
 from connector.gitlab import creation, deliverables, hooks, parts, wiki_links
+from connector.gitlab.blobs import BlobTexts
 from connector.gitlab.client import connect, found, translated_errors
 from connector.gitlab.naming import display_name, is_ours, marker_topic
 
@@ -38,6 +39,7 @@ class GitLabCodeHost:
         self._policy = policy or parts.Policy()
         self._url = url
         self._group = group_path.strip("/")
+        self._texts = BlobTexts()  # documents read by the gate, by blob id
 
     def __repr__(self) -> str:
         return f"GitLabCodeHost({self._url!r}, group={self._group!r})"
@@ -82,7 +84,7 @@ class GitLabCodeHost:
     def deliverables(self, project: ProvisionedProject) -> list[DeliverableStatus]:
         """The state of each of step 12's seven outputs, read from the repository and wiki."""
         with translated_errors(f"checking the deliverables of {project.path_with_namespace}"):
-            return deliverables.check(self._lazy(project), project.web_url)
+            return deliverables.check(self._lazy(project), project.web_url, self._texts)
 
     def hooks_healthy(self, project: ProvisionedProject) -> bool:
         """Our hook exists and GitLab has not auto-disabled it (``alert_status``)."""
