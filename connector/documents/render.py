@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from connector.config.documents import DocumentSettings
@@ -112,8 +113,9 @@ def layout(html: str, url_fetcher: AssetFetcher | None = None) -> Any:
     root = documents_dir().resolve()
     base_url = root.as_uri() + "/"
     if url_fetcher is not None:
+        fonts = FontConfiguration()
         return HTML(string=html, base_url=base_url, url_fetcher=url_fetcher).render(
-            stylesheets=[stylesheet(root, url_fetcher, None)])
+            stylesheets=[stylesheet(root, url_fetcher, fonts)], font_config=fonts)
     state = warm(root)
     return HTML(string=html, base_url=base_url, url_fetcher=AssetFetcher(root)).render(
         stylesheets=[state.stylesheet], font_config=state.font_config, cache=state.images)
