@@ -73,7 +73,7 @@ def draw_up_for_signing(engine: Engine, kind: DocumentKind, document: Document,
     if already is not None:  # a retry after a crash: the document issued the first time
         return already
     token = new_token()
-    html = render_html(kind, document, settings,
+    html = render_html(kind, document, settings, link_stylesheet=False,
                        verifikasi=verification_mark(verification_url(base_url, token)))
     try:
         laid_out = layout(html)

@@ -4,7 +4,9 @@ The HTML comes from ``templates/documents/<kind>.html`` through ``html_env()``: 
 ``StrictUndefined``, so untrusted text prints literally and a missing field raises instead of
 leaving a blank in a signed document. The PDF is that HTML laid out by WeasyPrint, which may
 read nothing but bundled files (``AssetFetcher``). The DOCX is built from the same HTML, so the
-two never say different things.
+two never say different things. For the PDF, the HTML leaves out its ``<link>`` to
+``print.css``: WeasyPrint is given the stylesheet already parsed (``warm.py``), since parsing it
+again for every document was a fifth of a rendering.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from connector.config.documents import DocumentSettings
 from connector.documents import docx_writer
 from connector.documents.fetcher import AssetFetcher
 from connector.documents.model import DOCUMENT_TYPES, Document, DocumentError, DocumentKind
+from connector.documents.warm import stylesheet, warm
 from connector.documents.words import kalimat_tanggal, tanggal_panjang, terbilang
 from connector.rendering import html_env, templates_dir
 
@@ -57,18 +61,20 @@ def balanced(text: str, limit: int = 36) -> list[str]:
 
 
 def render_html(kind: DocumentKind, document: Document, settings: DocumentSettings, *,
-                verifikasi: Any = None) -> str:
+                verifikasi: Any = None, link_stylesheet: bool = True) -> str:
     """The document as HTML (UTF-8 text, relative asset links), ready for print or PDF.
 
     ``verifikasi`` (a ``connector.documents.qr.VerificationMark``) adds the QR code and URL
-    of the verification page; None leaves them out.
+    of the verification page; None leaves them out. ``link_stylesheet=False`` leaves out
+    the ``<link>`` to ``print.css``, for ``layout()``, which applies the stylesheet itself.
     """
     expected = DOCUMENT_TYPES[DocumentKind(kind)]
     if not isinstance(document, expected):
         raise DocumentError(f"a {kind} document needs a {expected.__name__}, "
                             f"got {type(document).__name__}")
     template = html_env().get_template(f"documents/{DocumentKind(kind).value}.html")
-    return template.render(_context(document, settings) | {"verifikasi": verifikasi})
+    return template.render(_context(document, settings)
+                           | {"verifikasi": verifikasi, "link_stylesheet": link_stylesheet})
 
 
 def _context(document: Document, settings: DocumentSettings) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def render_pdf(kind: DocumentKind, document: Document, settings: DocumentSetting
     ``url_fetcher`` must be an ``AssetFetcher`` (tests pass a recording subclass); anything
     it refuses stops the rendering with AssetRefused's message in a DocumentError.
     """
-    html = render_html(kind, document, settings)
+    html = render_html(kind, document, settings, link_stylesheet=False)
     try:
         pdf: bytes = layout(html, url_fetcher).write_pdf()
     except FatalURLFetchingError as exc:
@@ -97,11 +103,22 @@ def render_pdf(kind: DocumentKind, document: Document, settings: DocumentSetting
 def layout(html: str, url_fetcher: AssetFetcher | None = None) -> Any:
     """The document's HTML laid out in pages by WeasyPrint (a ``weasyprint.Document``), which
     may load only bundled files; ``.write_pdf()`` makes the PDF, ``.pages`` tell where things
-    are (connector/documents/issue.py finds the signature blocks there)."""
-    root = documents_dir()
-    fetcher = url_fetcher if url_fetcher is not None else AssetFetcher(root)
-    return HTML(string=html, base_url=root.resolve().as_uri() + "/",
-                url_fetcher=fetcher).render()
+    are (connector/documents/issue.py finds the signature blocks there).
+
+    ``html`` comes from ``render_html(..., link_stylesheet=False)``: ``print.css`` is applied
+    here, parsed once per thread (``warm.py``), with that thread's fonts and parsed images.
+    A ``url_fetcher`` given by the caller is used for everything, the stylesheet included,
+    and nothing is kept.
+    """
+    root = documents_dir().resolve()
+    base_url = root.as_uri() + "/"
+    if url_fetcher is not None:
+        fonts = FontConfiguration()
+        return HTML(string=html, base_url=base_url, url_fetcher=url_fetcher).render(
+            stylesheets=[stylesheet(root, url_fetcher, fonts)], font_config=fonts)
+    state = warm(root)
+    return HTML(string=html, base_url=base_url, url_fetcher=AssetFetcher(root)).render(
+        stylesheets=[state.stylesheet], font_config=state.font_config, cache=state.images)
 
 
 def render_docx(kind: DocumentKind, document: Document, settings: DocumentSettings) -> bytes:
