@@ -11,6 +11,8 @@ import sys
 from flask import Flask, jsonify, request
 from waitress import serve
 
+from connector.config.settings import ServerSettings
+
 app = Flask("bare")
 
 
@@ -21,6 +23,7 @@ def intake() -> object:
 
 
 if __name__ == "__main__":
-    # The same waitress options as webhooks/serve.py (``sop-connector serve``).
-    serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=8, url_scheme="http",
-          ident="bare")
+    # The same waitress options as webhooks/serve.py (``sop-connector serve``) with the
+    # default ``[server]`` settings: threads, connection limit, timeouts, size limits.
+    serve(app, host="127.0.0.1", port=int(sys.argv[1]), url_scheme="http", ident="bare",
+          **ServerSettings().waitress_options())

@@ -7,12 +7,13 @@ its job in one transaction before answering 202 (200 for a repeat) (RELIABILITY 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import Connection
 
 from connector.signatures import SignatureError
@@ -38,6 +39,13 @@ def read_json(body: bytes) -> Any:
         raise NotJson(str(exc)) from None
 
 
+def json_answer(body: dict[str, Any], status: int) -> Response:
+    """``jsonify(body), status`` in the same bytes (sorted keys, compact, ASCII, a final
+    newline), without the JSON provider's generic machinery: half its cost per answer."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":")) + "\n"
+    return current_app.response_class(text, status=status, mimetype="application/json")
+
+
 def not_json() -> Any:
     """422 for a body that is not JSON."""
     return jsonify({"error": "invalid_request", "message": "the body is not JSON"}), 422
@@ -56,16 +64,31 @@ def ignored(sender: str, reason: str) -> Any:
     return jsonify({"ignored": reason}), 200
 
 
+@functools.cache
+def environ_key(header: str) -> str:
+    """The WSGI environ key of a request header, as Werkzeug's ``EnvironHeaders`` finds it.
+
+    Reading ``request.environ`` directly gives the same values as ``request.headers`` at a
+    fraction of its cost, which every letter at intake pays (README, "Where an intake's
+    time goes").
+    """
+    key = header.upper().replace("-", "_")
+    return key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"
+
+
 def kept_headers(names: Iterable[str]) -> dict[str, str]:
     """The request's headers among ``names``, each clipped, to keep with the delivery."""
-    return {h: request.headers[h][:MAX_HEADER] for h in names if h in request.headers}
+    environ = request.environ
+    found = ((name, environ.get(environ_key(name))) for name in names)
+    return {name: value[:MAX_HEADER] for name, value in found if value is not None}
 
 
 def sender_delivery_id() -> tuple[str, str] | None:
     """``(header, value)`` of the sender's own delivery id (``Idempotency-Key``, then
     ``webhook-id``), the value clipped; None when the sender gave none."""
+    environ = request.environ
     for header in DELIVERY_ID_HEADERS:
-        value = request.headers.get(header, "").strip()
+        value = environ.get(environ_key(header), "").strip()
         if value:
             return header, value[:MAX_DELIVERY_ID]
     return None

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import Connection
 
 from connector.intake.letter import FieldProblem, Letter, parse_letter
 from connector.intake.repeats import differing_fields
@@ -23,9 +22,18 @@ from connector.intake.senders import Sender, identify_sender
 from connector.signatures import SignatureError
 from connector.store import cases
 from connector.store.audit import Delivery
-from connector.store.group_commit import GroupCommitter
+from connector.store.group_commit import BatchCommitter
+from connector.store.intakes import Intake, IntakeResult
 from webhooks.context import services
-from webhooks.deliveries import NotJson, kept_headers, read_json, sender_delivery_id, unauthorized
+from webhooks.deliveries import (
+    NotJson,
+    environ_key,
+    json_answer,
+    kept_headers,
+    read_json,
+    sender_delivery_id,
+    unauthorized,
+)
 from webhooks.throttle import client_keys, throttle, too_many
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,9 @@ blueprint = Blueprint("intake", __name__)
 SOURCE = "intake"
 KEPT_HEADERS = ("Content-Type", "User-Agent", "Idempotency-Key", "webhook-id",
                 "webhook-timestamp")
+# What ``identify_sender`` reads: the bearer token, or the Standard Webhooks signature.
+_CREDENTIAL_HEADERS = tuple((name, environ_key(name)) for name in (
+    "authorization", "webhook-id", "webhook-timestamp", "webhook-signature"))
 
 
 @blueprint.post("/webhooks/intake")
@@ -52,36 +63,30 @@ def receive_letter() -> Any:
         return _invalid(letter)
     if not sender.may_act_for(letter.opd):
         return _forged(sender, letter)
+    case_key = letter.case_key
     delivery = Delivery(SOURCE, _delivery_key(body), kept_headers(KEPT_HEADERS), body)
-    clock = services().clock
-    attachments = [(a.filename, a.content_type, a.content) for a in letter.lampiran]
-    record = letter.as_record()
-
-    def store(conn: Connection) -> cases.IntakeResult:
-        return cases.record_intake(
-            conn, case_key=letter.case_key, opd=letter.opd, nomor_surat=letter.nomor_surat,
-            nama_aplikasi=letter.nama_aplikasi, letter=record, inbox=delivery,
-            attachments=attachments, clock=clock)
-
+    intake = Intake(case_key, letter.opd, letter.nomor_surat, letter.nama_aplikasi,
+                    letter.as_record(),
+                    [(a.filename, a.content_type, a.content) for a in letter.lampiran], delivery)
     # Stored together with the letters of other senders waiting now, answered once on disk.
-    result = intake_writer().run(store)
-    return _answer(result, letter)
+    result = intake_writer().run(intake)
+    return _answer(result, letter, case_key)
 
 
-def intake_writer() -> GroupCommitter:
+def intake_writer() -> BatchCommitter[Intake, IntakeResult]:
     """The app's one group committer of letters (``webhooks.app.create_app`` makes it)."""
-    writer: GroupCommitter = current_app.extensions["sop_intake_writer"]
+    writer: BatchCommitter[Intake, IntakeResult] = current_app.extensions["sop_intake_writer"]
     return writer
 
 
-def _answer(result: cases.IntakeResult, letter: Letter) -> Any:
+def _answer(result: IntakeResult, letter: Letter, case_key: str) -> Any:
     """202 for a new case; for a known one 200 if the content is the same, else 409.
 
     A new case is answered from what was just committed (its key and its first status), so
     no read follows the write; a known one is read to compare its content.
     ``status_url`` is built from ``[server] public_url``, never from the request's Host.
     """
-    case_key, status = letter.case_key, cases.CaseStatus.RECEIVED.value
+    status = cases.CaseStatus.RECEIVED.value
     if not result.created:
         engine = services().engine
         case = cases.get_case(engine, result.case_id)
@@ -94,14 +99,15 @@ def _answer(result: cases.IntakeResult, letter: Letter) -> Any:
               "created": result.created,
               "status_url": f"{services().settings.server.public_url}/api/cases/"
                             f"{result.case_id}"}
-    return jsonify(answer), 202 if result.created else 200
+    return json_answer(answer, 202 if result.created else 200)
 
 
 def _authenticate(body: bytes, keys: list[str]) -> Sender | Any:
     """The OPD (or gateway) whose bearer token or Standard Webhooks signature this carries."""
+    environ = request.environ
+    headers = {name: environ[key] for name, key in _CREDENTIAL_HEADERS if key in environ}
     try:
-        return identify_sender(services().settings, dict(request.headers.items()), body,
-                               now=time.time())
+        return identify_sender(services().settings, headers, body, now=time.time())
     except SignatureError as exc:
         throttle().failed(keys)
         return unauthorized("intake", exc, {"WWW-Authenticate": 'Bearer realm="sop-connector"'})

@@ -24,8 +24,10 @@ class ServerSettings:
     max_attachment_bytes: int = 10 * 1024 * 1024
     worker_threads: int = 1
     # waitress, in front of the app (issue 20, findings 4 and 5): waitress refuses a body
-    # over max_body_bytes from its declared length, before reading it.
-    threads: int = 8
+    # over max_body_bytes from its declared length, before reading it. A thread whose letter
+    # waits for its group commit is idle, and the more letters are in hand, the more share
+    # one fsync (issue 18: 32 threads carried a third more letters a second than 8).
+    threads: int = 32
     connection_limit: int = 500
     channel_timeout_seconds: int = 30
     proxy_hops: int = 0  # reverse proxies whose X-Forwarded-For is trusted

@@ -32,7 +32,7 @@ _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()\-]{0,150}")
 _OPD_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 _CONTENT_TYPE = re.compile(r"[a-z0-9.+\-]+/[a-z0-9.+\-]+")
 # "|" is "or" in a Redmine filter value and "#" joins a case key to a step number.
-_NOT_IN_NUMBER = "|#"
+_NOT_IN_NUMBER = re.compile(r"[|#\x00-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def parse_letter(data: Any, *, max_attachment_bytes: int) -> Letter | list[Field
         problems.append(FieldProblem("opd", "kode OPD hanya huruf, angka, titik, garis bawah "
                                      "dan tanda hubung, misalnya DINKES"))
     raw_number, text["nomor_surat"] = text["nomor_surat"], plain_text(text["nomor_surat"])
-    if any(c in _NOT_IN_NUMBER or ord(c) < 32 for c in raw_number + text["nomor_surat"]):
+    if _NOT_IN_NUMBER.search(raw_number) or _NOT_IN_NUMBER.search(text["nomor_surat"]):
         problems.append(FieldProblem("nomor_surat", "tidak boleh memuat tanda | atau # atau "
                                      "karakter kontrol"))
     elif not text["nomor_surat"] and not _has_problem(problems, "nomor_surat"):

@@ -65,11 +65,16 @@ def record_inbox(conn: Connection, delivery: Delivery, *, clock: Clock = utc_now
 
     Credential headers (``SECRET_HEADERS``) are dropped before anything is written.
     """
-    headers = {k: v for k, v in delivery.headers.items() if k.lower() not in SECRET_HEADERS}
-    values: dict[str, Any] = {"source": delivery.source, "delivery_key": delivery.delivery_key}
-    values |= {"received_at": clock(), "headers": headers, "body": bytes(delivery.body)}
-    inbox_id: int | None = insert_ignore(conn, inbox, values, ["delivery_key"])
+    inbox_id: int | None = insert_ignore(conn, inbox, inbox_row(delivery, clock()),
+                                         ["delivery_key"])
     return inbox_id
+
+
+def inbox_row(delivery: Delivery, received_at: datetime) -> dict[str, Any]:
+    """The ``inbox`` row of a delivery, its credential headers (``SECRET_HEADERS``) dropped."""
+    headers = {k: v for k, v in delivery.headers.items() if k.lower() not in SECRET_HEADERS}
+    return {"source": delivery.source, "delivery_key": delivery.delivery_key,
+            "received_at": received_at, "headers": headers, "body": bytes(delivery.body)}
 
 
 def get_inbox(bind: Engine | Connection, inbox_id: int) -> InboxEntry | None:
@@ -92,18 +97,21 @@ def append_audit(
     clock: Clock = utc_now,
 ) -> int:
     """Append one audit row in the caller's transaction and return its id."""
-    values = {
-        "case_id": case_id,
-        "at": clock(),
-        "actor": actor,
-        "action": action,
-        "step_from": step_from,
-        "step_to": step_to,
-        "journal_id": journal_id,
-        "detail": None if detail is None else dict(detail),
-    }
+    values = audit_row(case_id, actor, action, clock(), step_from=step_from, step_to=step_to,
+                       journal_id=journal_id, detail=detail)
     audit_id: int = conn.execute(insert_returning_pk(audit), values).scalar_one()
     return audit_id
+
+
+def audit_row(
+    case_id: int | None, actor: str, action: str, at: datetime, *,
+    step_from: int | None = None, step_to: int | None = None, journal_id: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``audit`` row of one line of the trail (``append_audit`` and batches of letters)."""
+    return {"case_id": case_id, "at": at, "actor": actor, "action": action,
+            "step_from": step_from, "step_to": step_to, "journal_id": journal_id,
+            "detail": None if detail is None else dict(detail)}
 
 
 def list_audit(bind: Engine | Connection, case_id: int | None) -> list[AuditEntry]:

@@ -2,12 +2,12 @@
 
 ``record_intake`` is the one transaction behind an intake webhook's 2xx answer: the delivery,
 the case, its attachments, an audit line and the ``open_case`` job commit together or not at
-all (RELIABILITY.md, promise 2).
+all (RELIABILITY.md, promise 2). It stores one letter through ``connector.store.intakes``,
+which the intake's group commit calls with every letter waiting.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -19,14 +19,12 @@ from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
-from connector.store.audit import Delivery, append_audit, record_inbox
+from connector.store.audit import Delivery
 from connector.store.db import Clock, from_row, insert_ignore, reading, utc_now
-from connector.store.jobs import enqueue
-from connector.store.kinds import OPEN_CASE
+from connector.store.intakes import Intake, attachment_row, record_intakes
+from connector.store.intakes import IntakeResult as IntakeResult
 from connector.store.schema import CaseStatus, StepState, case_steps, cases
 from connector.store.schema import attachments as attachment_rows
-
-INTAKE_ACTOR = "intake"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +71,20 @@ class StoredAttachment:
     redmine_attachment_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class IntakeResult:
-    """What ``record_intake`` did: the case id, and whether this call created it."""
-
-    case_id: int
-    created: bool
-
-
 def plain_text(text: str) -> str:
     """``text`` in Unicode NFKC with format characters (category Cf) removed, spaces collapsed.
 
     Fullwidth digits (``０２７``) become ``027`` and a zero-width space disappears, so one
     letter number written two ways is one key, not two cases (issue 20, finding 11).
     """
+    if text.isascii():  # NFKC leaves ASCII as it is, and no ASCII character is a Cf
+        return _SPACES.sub(" ", text).strip()
     folded = unicodedata.normalize("NFKC", text)
     visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", visible)).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", visible)).strip()
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def case_key_for(opd: str, nomor_surat: str) -> str:
@@ -123,36 +118,15 @@ def record_intake(
     is ``ON CONFLICT DO NOTHING`` on the unique ``case_key``.
     """
     delivery = inbox if isinstance(inbox, Delivery) else Delivery(*inbox)
-    now = clock()
-    row: dict[str, Any] = {"case_key": case_key, "opd": opd, "nomor_surat": nomor_surat}
-    row |= {"nama_aplikasi": nama_aplikasi, "letter": dict(letter), "created_at": now}
-    row |= {"status": CaseStatus.RECEIVED.value, "updated_at": now}
-    case_id: int | None = insert_ignore(conn, cases, row, ["case_key"])
-    if case_id is None:
-        query = select(cases.c.id).where(cases.c.case_key == case_key)
-        return IntakeResult(conn.execute(query).scalar_one(), created=False)
-    inbox_id = record_inbox(conn, delivery, clock=clock)
-    for filename, content_type, content in attachments:
-        add_attachment(conn, case_id, filename, content_type, content)
-    names = [name for name, _, _ in attachments]
-    detail = {"inbox_id": inbox_id, "attachments": names}
-    append_audit(conn, case_id, INTAKE_ACTOR, "case_received", detail=detail, clock=clock)
-    key = f"{OPEN_CASE}:{case_id}"
-    enqueue(conn, OPEN_CASE, {"case_id": case_id}, dedupe_key=key, inbox_id=inbox_id, clock=clock)
-    return IntakeResult(case_id, created=True)
+    intake = Intake(case_key, opd, nomor_surat, nama_aplikasi, letter, attachments, delivery)
+    return record_intakes(conn, [intake], clock=clock)[0]
 
 
 def add_attachment(
     conn: Connection, case_id: int, filename: str, content_type: str, content: bytes
 ) -> int | None:
     """Store a document of a case; None if the case already has one with that filename."""
-    values = {
-        "case_id": case_id,
-        "filename": filename,
-        "content_type": content_type,
-        "content": bytes(content),
-        "sha256": hashlib.sha256(content).hexdigest(),
-    }
+    values = attachment_row(case_id, filename, content_type, content)
     attachment_id: int | None = insert_ignore(
         conn, attachment_rows, values, ["case_id", "filename"]
     )

@@ -66,22 +66,23 @@ def enqueue(
     clock: Clock = utc_now,
 ) -> int | None:
     """Add a job in the caller's transaction; None if ``dedupe_key`` was already enqueued."""
-    now = clock()
-    values = {
-        "kind": kind,
-        "payload": dict(payload),
-        "dedupe_key": dedupe_key,
-        "status": JobStatus.PENDING.value,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "run_after": run_after or now,
-        "created_at": now,
-        "updated_at": now,
-        "inbox_id": inbox_id,
-    }
+    values = job_row(kind, payload, clock(), dedupe_key=dedupe_key, run_after=run_after,
+                     inbox_id=inbox_id, max_attempts=max_attempts)
     # NULL dedupe keys never conflict (NULLs are distinct in a UNIQUE index on both databases).
     job_id: int | None = insert_ignore(conn, jobs, values, ["dedupe_key"])
     return job_id
+
+
+def job_row(
+    kind: str, payload: Mapping[str, Any], now: datetime, *, dedupe_key: str | None = None,
+    run_after: datetime | None = None, inbox_id: int | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> dict[str, Any]:
+    """The ``jobs`` row of a new pending job (``enqueue`` and batches of letters)."""
+    return {"kind": kind, "payload": dict(payload), "dedupe_key": dedupe_key,
+            "status": JobStatus.PENDING.value, "attempts": 0, "max_attempts": max_attempts,
+            "run_after": run_after or now, "created_at": now, "updated_at": now,
+            "inbox_id": inbox_id}
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
