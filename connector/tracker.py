@@ -186,5 +186,10 @@ class IssueTracker(Protocol):
         """A version of the subproject ``project``, carrying ``due`` when given."""
 
     def attach_document(self, issue_id: int, filename: str, content_type: str,
-                        content: bytes, *, notes: str | None = None) -> None:
-        """Attach a file to an issue unless a file with that name is already there."""
+                        content: bytes, *, notes: str | None = None,
+                        attached: frozenset[str] | None = None) -> None:
+        """Attach a file to an issue unless a file with that name is already there.
+
+        ``attached``: the names the caller knows to be all the issue's files (of an issue it
+        has just created), so they need not be read.
+        """

@@ -144,8 +144,9 @@ class FakeTracker:
         content: bytes,
         *,
         notes: str | None = None,
+        attached: frozenset[str] | None = None,
     ) -> None:
-        if filename in self.attachment_names(issue_id):
+        if filename in (self.attachment_names(issue_id) if attached is None else attached):
             return
         self._change(
             self._issue(issue_id), SERVICE_LOGIN, IssueChanges(notes=notes), {filename: content}

@@ -57,6 +57,7 @@ class RedmineTracker:
         self._page_size = page_size
         self._member_role = member_role
         self._user_ids: dict[str, int] | None = None
+        self._user_names: dict[str, str] = {}  # login -> "firstname lastname", as listed
         self._unknown_user_ids: set[int] = set()
         self._login: str | None = None
         # Our field keys (``CaseField``) and Redmine's custom field names, both ways round.
@@ -112,7 +113,9 @@ class RedmineTracker:
 
     def _refresh_users(self) -> None:
         with translated_errors("listing users"):
-            self._user_ids = {u.login: u.id for u in self._redmine.user.all(status="")}
+            users = [u.raw() for u in self._redmine.user.all(status="")]
+        self._user_ids = {u["login"]: u["id"] for u in users}
+        self._user_names = {u["login"]: _full_name(u) for u in users}
 
     def _id(self, table: dict[str, int], name: str, what: str) -> int:
         try:
@@ -215,13 +218,17 @@ class RedmineTracker:
             return content
 
     def attach_document(self, issue_id: int, filename: str, content_type: str,
-                        content: bytes, *, notes: str | None = None) -> None:
+                        content: bytes, *, notes: str | None = None,
+                        attached: frozenset[str] | None = None) -> None:
         """Upload and attach, unless a file of that name is already attached.
 
         The name is compared as Redmine stores it (``redmine_filename``), so a retry never
-        attaches a second copy of a file whose name Redmine sanitised.
+        attaches a second copy of a file whose name Redmine sanitised. ``attached``: all the
+        issue's files as the caller knows them (an issue it has just created): not read.
         """
-        if redmine_filename(filename) in self.attachment_names(issue_id):
+        names = self.attachment_names(issue_id) if attached is None \
+            else frozenset(map(redmine_filename, attached))
+        if redmine_filename(filename) in names:
             return
         with translated_errors(f"attaching {filename} to #{issue_id}"):
             upload = self._redmine.upload(io.BytesIO(content), filename=filename)
@@ -303,11 +310,10 @@ class RedmineTracker:
         return self._login
 
     def display_name(self, login: str) -> str:
-        """``firstname lastname`` of the login's account (``GET /users/:id.json``)."""
-        with translated_errors(f"reading user {login}"):
-            raw = self._redmine.user.get(self._user_id(login)).raw()
-        name = f"{raw.get('firstname') or ''} {raw.get('lastname') or ''}".strip()
-        return name or login
+        """``firstname lastname`` of the login's account, from the users listing (read once,
+        and again when a login is unknown); the login itself when the account has no name."""
+        self._user_id(login)  # lists the users again if the login is new
+        return self._user_names.get(login) or login
 
     def ensure_member(self, login: str) -> None:
         """Add the user to the project with the SOP role, unless already a member."""
@@ -459,6 +465,10 @@ class RedmineTracker:
         """"case" or "step" for the SOP's own trackers, "" for any other."""
         names = {self._settings.case_tracker: "case", self._settings.step_tracker: "step"}
         return names.get(str(tracker_name), "")
+
+
+def _full_name(raw: Mapping[str, Any]) -> str:
+    return f"{raw.get('firstname') or ''} {raw.get('lastname') or ''}".strip()
 
 
 def _date(value: str | None) -> date | None:
