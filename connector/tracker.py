@@ -172,8 +172,15 @@ class IssueTracker(Protocol):
     def display_name(self, login: str) -> str:
         """The person's name as Redmine shows it (firstname lastname); the login if none."""
 
-    def ensure_member(self, login: str) -> None:
-        """Make a user a member of the SOP project so that steps can be assigned to them."""
+    def project_members(self) -> frozenset[str]:
+        """The logins of the SOP project's members (one read, for ``ensure_member``)."""
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
+        """Make a user a member of the SOP project so that steps can be assigned to them.
+
+        ``members``: the members as just listed (``project_members``), so they are not read
+        again for each login of a team.
+        """
 
     def add_watcher(self, issue_id: int, login: str) -> None:
         """Add a watcher (idempotent), so Redmine's own e-mail reaches them."""

@@ -183,7 +183,11 @@ class FakeTracker:
         self._call()
         return self.names.get(login, login)
 
-    def ensure_member(self, login: str) -> None:
+    def project_members(self) -> frozenset[str]:
+        self._call()
+        return frozenset(self.members)
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
         self._call()
         self.members.add(login)
 

@@ -60,6 +60,8 @@ class RedmineTracker:
         self._user_names: dict[str, str] = {}  # login -> "firstname lastname", as listed
         self._unknown_user_ids: set[int] = set()
         self._login: str | None = None
+        # Versions of the subprojects this tracker created, all made by it (ensure_version).
+        self._own_versions: dict[str, set[str]] = {}
         # Our field keys (``CaseField``) and Redmine's custom field names, both ways round.
         self._names = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS} \
             | {CaseField.SOP_KEY.value: settings.key_field}
@@ -315,10 +317,18 @@ class RedmineTracker:
         self._user_id(login)  # lists the users again if the login is new
         return self._user_names.get(login) or login
 
-    def ensure_member(self, login: str) -> None:
-        """Add the user to the project with the SOP role, unless already a member."""
+    def project_members(self) -> frozenset[str]:
+        """The logins of the project's members (users only, not groups)."""
+        return frozenset(login for login in map(self._login_of, self._member_ids()) if login)
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
+        """Add the user to the project with the SOP role, unless already a member.
+
+        ``members``: as ``project_members`` listed them just before; else they are listed.
+        A member added meanwhile by another case's job makes the create fail: then listed.
+        """
         user_id = self._user_id(login)
-        if user_id in self._member_ids():
+        if (login in members) if members is not None else (user_id in self._member_ids()):
             return
         role_id = self._id(self._roles, self._member_role, "role")
         try:
@@ -344,15 +354,27 @@ class RedmineTracker:
         user_ids = [self._user_id(login) for login in member_logins]
         role_id = self._id(self._roles, self._member_role, "role")
         with translated_errors(f"creating subproject {identifier}"):
-            subprojects.ensure_subproject(
+            created = subprojects.ensure_subproject(
                 self._redmine, parent_id=self._project_id, identifier=identifier, name=name,
                 description=description, user_ids=user_ids, role_id=role_id)
+        if created:
+            self._own_versions[identifier] = set()
         return f"{self._settings.url}/projects/{identifier}"
 
     def ensure_version(self, project: str, name: str, due: date | None) -> None:
-        """The subproject's version mirroring the development milestone."""
+        """The subproject's version mirroring the development milestone.
+
+        In a subproject this tracker has just created, a version it has not created yet
+        cannot be there: it is created without listing the versions first. Any other (a
+        version to update, a subproject found) is looked up.
+        """
+        own = self._own_versions.get(project)
+        absent = own is not None and name not in own
+        if own is not None:
+            own.add(name)  # before the create: a retry after any failure looks it up
         with translated_errors(f"setting version {name!r} of {project}"):
-            subprojects.ensure_version(self._redmine, project=project, name=name, due=due)
+            subprojects.ensure_version(self._redmine, project=project, name=name, due=due,
+                                       absent=absent)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -286,8 +286,9 @@ def _refuse(run: _Run, command: RefuseCompletion) -> None:
 
 
 def _record_team(run: _Run, command: RecordTeam) -> None:
+    members = run.services.tracker.project_members() if command.logins else frozenset()
     for login in command.logins:
-        run.services.tracker.ensure_member(login)
+        run.services.tracker.ensure_member(login, members=members)
         fault_point("workflow.after_member_added")
         run.outcome.names[login] = run.services.tracker.display_name(login)
 
