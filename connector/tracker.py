@@ -172,8 +172,15 @@ class IssueTracker(Protocol):
     def display_name(self, login: str) -> str:
         """The person's name as Redmine shows it (firstname lastname); the login if none."""
 
-    def ensure_member(self, login: str) -> None:
-        """Make a user a member of the SOP project so that steps can be assigned to them."""
+    def project_members(self) -> frozenset[str]:
+        """The logins of the SOP project's members (one read, for ``ensure_member``)."""
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
+        """Make a user a member of the SOP project so that steps can be assigned to them.
+
+        ``members``: the members as just listed (``project_members``), so they are not read
+        again for each login of a team.
+        """
 
     def add_watcher(self, issue_id: int, login: str) -> None:
         """Add a watcher (idempotent), so Redmine's own e-mail reaches them."""
@@ -186,5 +193,10 @@ class IssueTracker(Protocol):
         """A version of the subproject ``project``, carrying ``due`` when given."""
 
     def attach_document(self, issue_id: int, filename: str, content_type: str,
-                        content: bytes, *, notes: str | None = None) -> None:
-        """Attach a file to an issue unless a file with that name is already there."""
+                        content: bytes, *, notes: str | None = None,
+                        attached: frozenset[str] | None = None) -> None:
+        """Attach a file to an issue unless a file with that name is already there.
+
+        ``attached``: the names the caller knows to be all the issue's files (of an issue it
+        has just created), so they need not be read.
+        """

@@ -144,8 +144,9 @@ class FakeTracker:
         content: bytes,
         *,
         notes: str | None = None,
+        attached: frozenset[str] | None = None,
     ) -> None:
-        if filename in self.attachment_names(issue_id):
+        if filename in (self.attachment_names(issue_id) if attached is None else attached):
             return
         self._change(
             self._issue(issue_id), SERVICE_LOGIN, IssueChanges(notes=notes), {filename: content}
@@ -182,7 +183,11 @@ class FakeTracker:
         self._call()
         return self.names.get(login, login)
 
-    def ensure_member(self, login: str) -> None:
+    def project_members(self) -> frozenset[str]:
+        self._call()
+        return frozenset(self.members)
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
         self._call()
         self.members.add(login)
 

@@ -231,6 +231,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
                           "issued_at": T0}],
     "document_signatures": [{"token": "tok-1", "seq": 1, "slot": "pihak_pertama",
                              "nama": "A", "signed_at": T0, "sha256": "ef" * 32}],
+    "case_claims": [{"change_key": "journal:77", "case_id": 5, "claimed_at": T0}],
     "mail_outbox": [{"id": 6, "mail_key": "tanda-terima-DINKES/5|siti@dinkes.example",
                      "case_id": 5, "kind": "tanda_terima", "document": "tanda-terima-DINKES/5",
                      "recipient": "siti@dinkes.example", "recipient_name": "Siti",
@@ -262,7 +263,7 @@ def test_db_copy_moves_every_row_into_an_empty_postgresql(
     with fresh_database(postgres_url, "copy") as target_url:
         copied = runner.invoke(main, ["db", "copy", "--config", str(config), "--to", target_url])
         assert copied.exit_code == 0, copied.output
-        assert "selesai: 28 baris disalin" in copied.output
+        assert "selesai: 29 baris disalin" in copied.output
         target = make_engine(target_url)
         assert _table_rows(target) == _table_rows(source)
         assert _revision(target) == head_revision()

@@ -13,15 +13,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from benchmarks.http_calls import recording
 from connector.bootstrap import bootstrap
 from connector.config import Settings
 from connector.services import Services
-from connector.store import jobs
+from connector.store import audit, jobs
 from connector.store.kinds import SYNC_ISSUE
+from connector.store.schema import CaseStatus, case_claims, locks
 from connector.store.schema import jobs as job_rows
+from connector.workflow import record
+from connector.workflow.state import journal_key
 from tests.workflow_driver import CaseDriver
 
 pytestmark = pytest.mark.redmine
@@ -89,6 +92,82 @@ def test_a_job_done_again_looks_before_it_notes(driver: CaseDriver, redmine: Any
     assert driver.case().current_step == 3
     assert len(_service_notes(driver)) == len(notes_before) + 1  # and not written again
     assert _reads(log, redmine, parent) >= 1  # the redo looked first
+
+
+def _lists(log: Any, redmine: Any) -> int:
+    """``GET /issues.json``: the look-ups of a case's subtasks (or of a key)."""
+    host = urlsplit(redmine.url).netloc
+    return sum(1 for c in log.of(host) if c.method == "GET" and c.path == "/issues.json")
+
+
+def test_a_first_attempt_takes_the_subtasks_from_the_store(driver: CaseDriver,
+                                                           redmine: Any) -> None:
+    driver.open()
+    driver.act(2)
+    with recording() as log:
+        driver.sync(2)
+    assert driver.case().current_step == 3
+    assert _lists(log, redmine) == 0  # step 3's subtask: its id is in the store
+
+
+def test_a_change_claimed_and_not_recorded_makes_the_next_one_read_redmine(
+        driver: CaseDriver, redmine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 6 refused: its job dies right after creating step 7's subtask. The person then
+    saves the refusal again, so another journal of the case is carried out first: it sees the
+    claim left by the dead job, reads the subtasks from Redmine, creates no second step 7."""
+    from connector.workflow import sync
+
+    driver.open()
+    driver.walk([2, 3, 4, 5])
+    driver.act(6, status="Rejected", notes="Anggaran tidak tersedia.", findings=("Anggaran",))
+
+    def killed(point: str) -> None:
+        if point == "workflow.after_step_created":
+            raise SystemExit("killed after creating a subtask")
+
+    monkeypatch.setattr(sync, "fault_point", killed)
+    with driver.services.engine.begin() as conn:
+        jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(6)})
+    with pytest.raises(SystemExit):
+        jobs.drain(driver.services.engine, _handlers(driver), "doomed-worker")
+    monkeypatch.setattr(sync, "fault_point", lambda point: None)
+    case = driver.case()
+    assert case.current_step == 6 and _step_keys(driver).count(f"{driver.key}#07") == 1
+    first = _last_status_journal(driver, 6)
+    driver.act(6, status="In Progress")
+    driver.act(6, status="Rejected", notes="Tetap ditolak.", findings=("Anggaran",))
+    again = _last_status_journal(driver, 6)
+    assert again != first
+    with driver.services.engine.connect() as conn:  # the dead job's claim is outstanding
+        assert record.others_outstanding(conn, case.id, journal_key(again))
+    with driver.services.engine.begin() as conn:  # the dead worker's lease runs out
+        conn.execute(update(job_rows).values(lease_until=datetime.now(UTC) - timedelta(1)))
+        conn.execute(update(locks).values(until=datetime.now(UTC) - timedelta(1)))
+    with recording() as log:
+        driver.drain()
+    assert driver.case().current_step == 7
+    assert _lists(log, redmine) >= 1  # it read the subtasks: the store did not know step 7's
+    assert _step_keys(driver).count(f"{driver.key}#07") == 1
+    with driver.services.engine.connect() as conn:
+        assert not conn.execute(select(case_claims)).first()  # settled with the record
+        trail = [e.action for e in audit.list_audit(conn, case.id)]
+    assert trail.count("step_activated") == 5  # steps 3 to 7, once each
+    driver.act(7)
+    with recording() as log:
+        driver.sync(7)
+    assert driver.case().status is CaseStatus.REJECTED
+    assert _lists(log, redmine) == 0  # nothing outstanding: the store is trusted again
+
+
+def _step_keys(driver: CaseDriver) -> list[str]:
+    """The keys of the case's subtasks as Redmine has them (all statuses)."""
+    parent = driver.case().redmine_issue_id
+    return sorted(driver.services.tracker.steps_of(parent))  # type: ignore[arg-type]
+
+
+def _last_status_journal(driver: CaseDriver, step: int) -> int:
+    journals = driver.services.tracker.snapshot(driver.step_issue(step)).journals
+    return max(j.id for j in journals if j.status_to is not None)
 
 
 def _handlers(driver: CaseDriver) -> Any:

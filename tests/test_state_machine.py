@@ -95,8 +95,10 @@ class MortalTracker(FakeTracker):
         self._wrote()
 
     def attach_document(self, issue_id: int, filename: str, content_type: str, content: bytes,
-                        *, notes: str | None = None) -> None:
-        super().attach_document(issue_id, filename, content_type, content, notes=notes)
+                        *, notes: str | None = None,
+                        attached: frozenset[str] | None = None) -> None:
+        super().attach_document(issue_id, filename, content_type, content, notes=notes,
+                                attached=attached)
         self._wrote()
 
 

@@ -21,6 +21,12 @@ from connector.workflow.notes import note_once
 
 LETTER_FIELDS = (CaseField.LETTER_NUMBER, CaseField.LETTER_DATE, CaseField.OPD,
                  CaseField.APPLICATION_NAME)
+ADOPTED = "redmine"  # the letter's "sumber" when the case was adopted from an issue
+
+
+def adopted(case: cases.Case) -> bool:
+    """Whether the case was adopted from an issue opened by hand (its parent exists already)."""
+    return case.letter.get("sumber") == ADOPTED
 
 
 def adopt_if_new_letter(services: Services, snap: IssueSnapshot) -> None:
@@ -139,4 +145,4 @@ def _letter(snap: IssueSnapshot) -> dict[str, object]:
             "opd": _value(snap, CaseField.OPD).upper(), "perihal": snap.issue.subject,
             "nama_aplikasi": _value(snap, CaseField.APPLICATION_NAME),
             "deskripsi": "", "kontak": {"nama": "", "jabatan": "", "email": "", "telepon": ""},
-            "lampiran": sorted(snap.attachment_names), "sumber": "redmine"}
+            "lampiran": sorted(snap.attachment_names), "sumber": ADOPTED}

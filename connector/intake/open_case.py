@@ -17,6 +17,7 @@ from typing import Any
 
 from connector.errors import RemoteRejected
 from connector.faults import fault_point
+from connector.intake.adopt import adopted
 from connector.mail.queue import RECEIPT, queue_for_case, receipt_document
 from connector.rendering import redmine_env
 from connector.services import Services
@@ -38,22 +39,39 @@ def open_case(services: Services, case_id: int) -> None:
     if case.status is not CaseStatus.RECEIVED:
         return  # already opened: a replayed job does nothing
     received = services.local_date(case.created_at)
-    parent = services.tracker.find_case(case.case_key)
+    parent = services.tracker.find_case(case.case_key) if _may_exist(services, case) else None
+    created = parent is None  # then it has no files and no subtasks but what we add now
     if parent is None:
         parent = services.tracker.open_issue(_case_draft(services, case, received))
     fault_point("intake.after_parent_created")
+    attached: set[str] = set()
     for stored in cases.list_attachments(services.engine, case_id):
         services.tracker.attach_document(parent.id, stored.filename, stored.content_type,
-                                         stored.content, notes="Lampiran surat permohonan.")
+                                         stored.content, notes="Lampiran surat permohonan.",
+                                         attached=frozenset(attached) if created else None)
+        attached.add(stored.filename)
         fault_point("intake.after_attachment_uploaded")
-    steps = _open_steps(services, case, parent, received)
+    steps = _open_steps(services, case, parent, received, created=created)
     fault_point("intake.before_local_commit")
     _commit(services, case, parent, steps, received)
 
 
+def _may_exist(services: Services, case: cases.Case) -> bool:
+    """Whether Redmine may hold the case's parent already, so it is looked up by its key.
+
+    It may when the case was adopted from an issue opened by hand, or when an earlier attempt
+    of this job may have created it (killed before its local commit). The claim is committed
+    before the first write, so an attempt that finds it already made looks first.
+    """
+    if adopted(case):
+        return True
+    with services.engine.begin() as conn:
+        return not audit.mark_change_processed(conn, f"attempt:open-case:{case.id}")
+
+
 def _open_steps(services: Services, case: cases.Case, parent: TrackedIssue,
-                received: date) -> dict[int, TrackedIssue]:
-    existing = services.tracker.steps_of(parent.id)
+                received: date, *, created: bool) -> dict[int, TrackedIssue]:
+    existing = {} if created else services.tracker.steps_of(parent.id)
     opened: dict[int, TrackedIssue] = {}
     for step in map(services.sop.step, main_path(services.sop)):
         draft = _step_draft(services, case, parent, step, received)

@@ -107,7 +107,7 @@ def catch_up(services: Services, case: cases.Case) -> bool:
     parent = services.tracker.snapshot(case.redmine_issue_id)
     with services.engine.begin() as conn:
         closes = pending_closes(services, conn, history)
-        mark_attempted(conn, closes)
+        mark_attempted(conn, case.id, closes)
     leave_last = not _closed(services, parent.issue.status)
     if not _replay_due(case, closes, leave_last=leave_last):
         return False  # only the close left to sync_issue: nothing to replay

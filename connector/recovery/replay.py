@@ -47,15 +47,16 @@ def replay(services: Services, conn: Connection, case_id: int, history: list[Ent
             break
         _replay_one(services, conn, case_id, history, entry, subtasks)
         record.mark_processed(conn, journal_key(entry.journal.id))
-    mark_attempted(conn, todo)
+    mark_attempted(conn, case_id, todo)
     return left
 
 
-def mark_attempted(conn: Connection, entries: list[Entry]) -> None:
+def mark_attempted(conn: Connection, case_id: int, entries: list[Entry]) -> None:
     """What the store did not process may have been half done before it was lost: whoever
-    carries it out looks in Redmine first (``record.claim_first_attempt``)."""
+    carries it out, or another change of the case, looks in Redmine first
+    (``record.claim_first_attempt``)."""
     for entry in entries:
-        record.claim_first_attempt(conn, journal_key(entry.journal.id))
+        record.claim_first_attempt(conn, journal_key(entry.journal.id), case_id=case_id)
 
 
 def _replay_one(services: Services, conn: Connection, case_id: int, history: list[Entry],

@@ -57,8 +57,11 @@ class RedmineTracker:
         self._page_size = page_size
         self._member_role = member_role
         self._user_ids: dict[str, int] | None = None
+        self._user_names: dict[str, str] = {}  # login -> "firstname lastname", as listed
         self._unknown_user_ids: set[int] = set()
         self._login: str | None = None
+        # Versions of the subprojects this tracker created, all made by it (ensure_version).
+        self._own_versions: dict[str, set[str]] = {}
         # Our field keys (``CaseField``) and Redmine's custom field names, both ways round.
         self._names = {spec.key: spec.name for spec in DEFAULT_CUSTOM_FIELDS} \
             | {CaseField.SOP_KEY.value: settings.key_field}
@@ -112,7 +115,9 @@ class RedmineTracker:
 
     def _refresh_users(self) -> None:
         with translated_errors("listing users"):
-            self._user_ids = {u.login: u.id for u in self._redmine.user.all(status="")}
+            users = [u.raw() for u in self._redmine.user.all(status="")]
+        self._user_ids = {u["login"]: u["id"] for u in users}
+        self._user_names = {u["login"]: _full_name(u) for u in users}
 
     def _id(self, table: dict[str, int], name: str, what: str) -> int:
         try:
@@ -215,13 +220,17 @@ class RedmineTracker:
             return content
 
     def attach_document(self, issue_id: int, filename: str, content_type: str,
-                        content: bytes, *, notes: str | None = None) -> None:
+                        content: bytes, *, notes: str | None = None,
+                        attached: frozenset[str] | None = None) -> None:
         """Upload and attach, unless a file of that name is already attached.
 
         The name is compared as Redmine stores it (``redmine_filename``), so a retry never
-        attaches a second copy of a file whose name Redmine sanitised.
+        attaches a second copy of a file whose name Redmine sanitised. ``attached``: all the
+        issue's files as the caller knows them (an issue it has just created): not read.
         """
-        if redmine_filename(filename) in self.attachment_names(issue_id):
+        names = self.attachment_names(issue_id) if attached is None \
+            else frozenset(map(redmine_filename, attached))
+        if redmine_filename(filename) in names:
             return
         with translated_errors(f"attaching {filename} to #{issue_id}"):
             upload = self._redmine.upload(io.BytesIO(content), filename=filename)
@@ -303,16 +312,23 @@ class RedmineTracker:
         return self._login
 
     def display_name(self, login: str) -> str:
-        """``firstname lastname`` of the login's account (``GET /users/:id.json``)."""
-        with translated_errors(f"reading user {login}"):
-            raw = self._redmine.user.get(self._user_id(login)).raw()
-        name = f"{raw.get('firstname') or ''} {raw.get('lastname') or ''}".strip()
-        return name or login
+        """``firstname lastname`` of the login's account, from the users listing (read once,
+        and again when a login is unknown); the login itself when the account has no name."""
+        self._user_id(login)  # lists the users again if the login is new
+        return self._user_names.get(login) or login
 
-    def ensure_member(self, login: str) -> None:
-        """Add the user to the project with the SOP role, unless already a member."""
+    def project_members(self) -> frozenset[str]:
+        """The logins of the project's members (users only, not groups)."""
+        return frozenset(login for login in map(self._login_of, self._member_ids()) if login)
+
+    def ensure_member(self, login: str, *, members: frozenset[str] | None = None) -> None:
+        """Add the user to the project with the SOP role, unless already a member.
+
+        ``members``: as ``project_members`` listed them just before; else they are listed.
+        A member added meanwhile by another case's job makes the create fail: then listed.
+        """
         user_id = self._user_id(login)
-        if user_id in self._member_ids():
+        if (login in members) if members is not None else (user_id in self._member_ids()):
             return
         role_id = self._id(self._roles, self._member_role, "role")
         try:
@@ -338,15 +354,27 @@ class RedmineTracker:
         user_ids = [self._user_id(login) for login in member_logins]
         role_id = self._id(self._roles, self._member_role, "role")
         with translated_errors(f"creating subproject {identifier}"):
-            subprojects.ensure_subproject(
+            created = subprojects.ensure_subproject(
                 self._redmine, parent_id=self._project_id, identifier=identifier, name=name,
                 description=description, user_ids=user_ids, role_id=role_id)
+        if created:
+            self._own_versions[identifier] = set()
         return f"{self._settings.url}/projects/{identifier}"
 
     def ensure_version(self, project: str, name: str, due: date | None) -> None:
-        """The subproject's version mirroring the development milestone."""
+        """The subproject's version mirroring the development milestone.
+
+        In a subproject this tracker has just created, a version it has not created yet
+        cannot be there: it is created without listing the versions first. Any other (a
+        version to update, a subproject found) is looked up.
+        """
+        own = self._own_versions.get(project)
+        absent = own is not None and name not in own
+        if own is not None:
+            own.add(name)  # before the create: a retry after any failure looks it up
         with translated_errors(f"setting version {name!r} of {project}"):
-            subprojects.ensure_version(self._redmine, project=project, name=name, due=due)
+            subprojects.ensure_version(self._redmine, project=project, name=name, due=due,
+                                       absent=absent)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -459,6 +487,10 @@ class RedmineTracker:
         """"case" or "step" for the SOP's own trackers, "" for any other."""
         names = {self._settings.case_tracker: "case", self._settings.step_tracker: "step"}
         return names.get(str(tracker_name), "")
+
+
+def _full_name(raw: Mapping[str, Any]) -> str:
+    return f"{raw.get('firstname') or ''} {raw.get('lastname') or ''}".strip()
 
 
 def _date(value: str | None) -> date | None:

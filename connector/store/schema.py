@@ -189,6 +189,17 @@ processed_changes = Table(
     Column("processed_at", UTCDateTime, nullable=False),
 )
 
+# A change of a case being carried out: claimed before its first write to Redmine, settled
+# when it is recorded as processed. A row left means an attempt died or failed between the
+# two, so Redmine may show what the store does not (``connector.store.claims``).
+case_claims = Table(
+    "case_claims",
+    metadata,
+    Column("change_key", String(255), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("claimed_at", UTCDateTime, nullable=False),
+)
+
 cursors = Table(
     "cursors",
     metadata,

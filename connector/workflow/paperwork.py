@@ -63,8 +63,10 @@ def draw_up(services: Services, case: cases.Case, view: CaseView,
                 else:
                     content = renderers[ext](KIND[kind], document, settings)
                 fault_point("documents.after_render")
+                # The names were read above and this case's lock is held: no second read.
                 services.tracker.attach_document(case.redmine_issue_id, name, content_type,
-                                                 content, notes=notes)
+                                                 content, notes=notes, attached=attached)
+                attached |= {name}
                 fault_point("documents.after_attached")
             names.append(name)
             if ext == "pdf" and kind in MAILED and not for_signing:  # signed: mailed when signed

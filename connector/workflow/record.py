@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from connector.store import audit, cases
+from connector.store import audit, cases, claims
 from connector.store.schema import CaseStatus, StepState
 from connector.workflow.engine import (
     SERVICE_ACTOR,
@@ -30,22 +30,34 @@ from connector.workflow.state import (
     COMPLETED,
     LOOPED,
     TEAM_RECORDED,
+    is_processed,
 )
 
 
 def mark_processed(conn: Connection, change_key: str) -> None:
-    """Remember that a change was handled."""
+    """Remember that a change was handled; a claim on it (``claim_first_attempt``) is settled."""
     audit.mark_change_processed(conn, change_key)
+    claims.settle(conn, change_key)
 
 
-def claim_first_attempt(conn: Connection, change_key: str) -> bool:
+def claim_first_attempt(conn: Connection, change_key: str, *, case_id: int) -> bool:
     """True the first time a change is carried out; False when it is being done again.
 
     A change done again (a job retried after a crash, or a change the store lost and
     ``cases rebuild`` left to ``sync_issue``) must look in Redmine for what the earlier attempt
-    already wrote; the first attempt knows nothing was written, and saves those reads.
+    already wrote; the first attempt knows nothing was written, and saves those reads. Until
+    the change is processed, the case holds a claim on it (``others_outstanding``).
     """
-    return audit.mark_change_processed(conn, f"attempt:{change_key}")
+    first = audit.mark_change_processed(conn, f"attempt:{change_key}")
+    if not is_processed(conn, change_key):
+        claims.hold(conn, case_id, change_key)
+    return first
+
+
+def others_outstanding(conn: Connection, case_id: int, change_key: str) -> bool:
+    """Whether an attempt at another change of the case may have written to Redmine what the
+    store does not show: claimed, then killed or failed before it was recorded."""
+    return claims.outstanding(conn, case_id, besides=change_key)
 
 
 def record(conn: Connection, case: cases.Case, decision: Decision, event: StepClosed,

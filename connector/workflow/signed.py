@@ -95,6 +95,8 @@ def _attach_and_complete(services: Services, case_id: int, step: int,
         event = StepClosed(step=step, status=services.settings.redmine.done_statuses[0],
                            previous_status=None, actor=SERVICE_ACTOR, note=note,
                            on=services.today(), attachments=frozenset({name}))
+        with services.engine.begin() as conn:  # other changes of the case read Redmine now
+            record.claim_first_attempt(conn, key, case_id=case.id)
         outcome = carry_out(services, case, view, decision, event)
     with services.engine.begin() as conn:
         record.mark_processed(conn, key)

@@ -27,7 +27,7 @@ from connector.store.jobs import RetryLater
 from connector.store.schema import CaseStatus
 from connector.tracker import CaseField, IssueChanges, IssueSnapshot, JournalEntry, TrackedIssue
 from connector.workflow import automation, paperwork, record
-from connector.workflow.drafts import parse_step_key, step_draft
+from connector.workflow.drafts import parse_step_key, step_draft, step_key
 from connector.workflow.engine import (
     ActivateStep,
     AwaitAcknowledgement,
@@ -58,6 +58,7 @@ REOPENED_NOTE = "Dibuka kembali untuk diulang."  # a loop's reopen; recovery rea
 # or the Berita Acara drawn up by hand): no refusal, recovery reads it back.
 AWAITING_NOTE = "Menunggu tanda tangan"
 HINT_WAIT_SECONDS = 2  # a hint may arrive before Redmine has committed what it tells of
+UNREAD = ""  # the status of a subtask known from the store, not read: no status is skipped
 
 
 
@@ -129,9 +130,13 @@ def _sync(services: Services, case_id: int, step: int, snap: IssueSnapshot) -> N
     if event is not None and journal is not None and case.status is CaseStatus.OPEN:
         event = _with_gate(services, case, event)
         decision = decide(services.sop, view, event, policy_for(services), services.calendar)
+        key = journal_key(journal.id)
         with services.engine.begin() as conn:
-            first = record.claim_first_attempt(conn, journal_key(journal.id))
-        outcome = carry_out(services, case, view, decision, event, redo=not first)
+            first = record.claim_first_attempt(conn, key, case_id=case.id)
+            trusted = first and not record.others_outstanding(conn, case.id, key)
+        known = stored_subtasks(services, case, snap) \
+            if trusted and not _reads_statuses(decision) else None
+        outcome = carry_out(services, case, view, decision, event, redo=not first, known=known)
     fault_point("workflow.before_local_commit")
     with services.engine.begin() as conn:
         for entry in pending:
@@ -209,6 +214,31 @@ def _close_for_service(services: Services, issue: TrackedIssue | None, command: 
     fault_point("workflow.after_service_step_closed")
 
 
+def stored_subtasks(services: Services, case: cases.Case,
+                    snap: IssueSnapshot) -> dict[int, TrackedIssue]:
+    """The case's subtasks as the store knows them, and the event's own as just read.
+
+    Only for a first attempt while no other change of the case is claimed and not recorded
+    (``record.others_outstanding``): then no attempt can have written to Redmine what the
+    store does not know, so every subtask that exists has its id in the store. Their status
+    and assignee are not read (``UNREAD``): each write is made, none skipped as already there.
+    """
+    found = {s.step: TrackedIssue(
+        id=s.redmine_issue_id, key=step_key(case.case_key, s.step), subject="", status=UNREAD,
+        assignee_login=None, start_date=None, due_date=None, parent_id=case.redmine_issue_id,
+        url=f"{services.settings.redmine.url}/issues/{s.redmine_issue_id}", kind="step")
+        for s in cases.list_case_steps(services.engine, case.id) if s.redmine_issue_id}
+    parsed = parse_step_key(snap.issue.key)
+    if parsed is not None:
+        found[parsed[1]] = snap.issue
+    return found
+
+
+def _reads_statuses(decision: Decision) -> bool:
+    """A cancellation skips the steps people closed: only Redmine knows which (``_cancel``)."""
+    return any(isinstance(c, CancelStep) for c in decision.commands)
+
+
 @dataclass(frozen=True)
 class _Run:
     """What every command handler of one decision works with."""
@@ -217,27 +247,36 @@ class _Run:
     case: cases.Case
     view: CaseView
     event: StepClosed
-    by_number: dict[int, TrackedIssue]  # step -> its subtask, as Redmine shows it now
+    by_number: dict[int, TrackedIssue]  # step -> its subtask (``carry_out``'s ``known``)
     outcome: _Outcome
 
 
 def carry_out(services: Services, case: cases.Case, view: CaseView, decision: Decision,
-               event: StepClosed, *, redo: bool = True) -> _Outcome:
+              event: StepClosed, *, redo: bool = True,
+              known: dict[int, TrackedIssue] | None = None) -> _Outcome:
     """Make Redmine show the decision, skipping what it already shows.
 
     ``redo``: an earlier attempt may have written part of it (see
     ``record.claim_first_attempt``); when False, the note is written without looking first.
+    ``known``: the subtasks by step when nothing can have been written that the store does
+    not know (``stored_subtasks``); otherwise they are read from Redmine.
     """
     assert case.redmine_issue_id is not None
-    steps = {parse_step_key(i.key): i
-             for i in services.tracker.steps_of(case.redmine_issue_id).values()}
-    by_number = {k[1]: i for k, i in steps.items() if k is not None}
+    by_number = dict(known) if known is not None else _read_subtasks(services, case)
     run = _Run(services, case, view, event, by_number, _Outcome(decision))
     for command in decision.commands:
         _HANDLERS[type(command)](run, command)
     if not decision.refused:
         _note_parent(services, case, decision, event, run.outcome, redo=redo)
     return run.outcome
+
+
+def _read_subtasks(services: Services, case: cases.Case) -> dict[int, TrackedIssue]:
+    """The case's subtasks by step, as Redmine shows them now."""
+    assert case.redmine_issue_id is not None
+    steps = {parse_step_key(i.key): i
+             for i in services.tracker.steps_of(case.redmine_issue_id).values()}
+    return {k[1]: i for k, i in steps.items() if k is not None}
 
 
 def _refuse(run: _Run, command: RefuseCompletion) -> None:
@@ -247,8 +286,9 @@ def _refuse(run: _Run, command: RefuseCompletion) -> None:
 
 
 def _record_team(run: _Run, command: RecordTeam) -> None:
+    members = run.services.tracker.project_members() if command.logins else frozenset()
     for login in command.logins:
-        run.services.tracker.ensure_member(login)
+        run.services.tracker.ensure_member(login, members=members)
         fault_point("workflow.after_member_added")
         run.outcome.names[login] = run.services.tracker.display_name(login)
 
@@ -377,6 +417,7 @@ def _activate(services: Services, case: cases.Case, command: ActivateStep,
             services, case, case.redmine_issue_id, step, status=redmine.active_status,
             assignee=command.assignee, start=command.start, due=command.due))
         outcome.created[command.step] = created.id
+        by_number[command.step] = created  # as just written: later commands need no read
         fault_point("workflow.after_step_created")
         return
     # Created by a worker that died before its local commit: the store learns its id now.
