@@ -115,6 +115,19 @@ class IssueSnapshot:
 
 
 @dataclass(frozen=True)
+class IssueChange:
+    """One issue as the poll's listing shows it: enough to tell a change already seen.
+
+    Redmine stamps ``updated_on`` to the second, so two writes to one issue within the same
+    second share it; the status tells the one that matters (a close) from the one before it.
+    """
+
+    issue_id: int
+    updated_on: datetime
+    status: str
+
+
+@dataclass(frozen=True)
 class IssueChanges:
     """What to change on an issue; None leaves a property as it is."""
 
@@ -160,8 +173,9 @@ class IssueTracker(Protocol):
     def updated_since(self, since: datetime) -> list[int]:
         """Ids of every issue of the SOP project updated at or after ``since``, any status."""
 
-    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
-        """``(id, updated_on)`` of the same issues, so a change already seen is known."""
+    def changes_since(self, since: datetime) -> list[IssueChange]:
+        """The same issues with their ``updated_on`` and status, so a change already seen is
+        known."""
 
     def service_login(self) -> str:
         """The login of the account the service writes as (its journals are ours)."""

@@ -12,6 +12,7 @@ from connector.errors import RemoteRejected, RemoteUnavailable
 from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS
 from connector.tracker import (
     CaseField,
+    IssueChange,
     IssueChanges,
     IssueDraft,
     IssueSnapshot,
@@ -168,9 +169,10 @@ class FakeTracker:
         found = [i for i in self.issues.values() if i.updated_on >= since]
         return [i.issue.id for i in sorted(found, key=lambda i: (i.updated_on, i.issue.id))]
 
-    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
+    def changes_since(self, since: datetime) -> list[IssueChange]:
         ids = self.updated_since(since)
-        return [(i, self.issues[i].updated_on) for i in ids]
+        return [IssueChange(i, self.issues[i].updated_on, self.issues[i].issue.status)
+                for i in ids]
 
     def service_login(self) -> str:
         self._call()

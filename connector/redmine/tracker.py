@@ -26,6 +26,7 @@ from connector.redmine.filenames import redmine_filename
 from connector.redmine.schema import DEFAULT_CUSTOM_FIELDS, RoleSpec
 from connector.tracker import (
     CaseField,
+    IssueChange,
     IssueChanges,
     IssueDraft,
     IssueSnapshot,
@@ -268,11 +269,11 @@ class RedmineTracker:
 
     def updated_since(self, since: datetime) -> list[int]:
         """Ids of the project's issues updated at or after ``since``, oldest change first."""
-        return [issue_id for issue_id, _ in self.changes_since(since)]
+        return [change.issue_id for change in self.changes_since(since)]
 
-    def changes_since(self, since: datetime) -> list[tuple[int, datetime]]:
-        """``(id, updated_on)`` of the project's issues updated at or after ``since``, oldest
-        change first.
+    def changes_since(self, since: datetime) -> list[IssueChange]:
+        """The project's issues updated at or after ``since``, with their ``updated_on`` and
+        status, oldest change first.
 
         Pages are read newest first until one comes back short: an issue updated while we
         page moves to the front, so it shifts the rest towards later pages (read twice,
@@ -283,7 +284,7 @@ class RedmineTracker:
         if since.tzinfo is None:
             raise ValueError("updated_since needs an aware datetime")
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # floor to the second
-        newest_first: dict[int, datetime] = {}
+        newest_first: dict[int, IssueChange] = {}
         read = 0
         while True:
             with translated_errors("listing updated issues"):
@@ -295,10 +296,11 @@ class RedmineTracker:
                 total = int(page.total_count)
             read += len(rows)
             for row in rows:  # read twice when it moved up a page: the first read is newer
-                newest_first.setdefault(int(row["id"]), _time(row["updated_on"]))
+                newest_first.setdefault(int(row["id"]), IssueChange(
+                    int(row["id"]), _time(row["updated_on"]), str(row["status"]["name"])))
             if len(rows) < self._page_size or read >= total:
                 # Redmine sorted on the full-precision time; its JSON shows whole seconds.
-                return list(reversed(newest_first.items()))
+                return list(reversed(newest_first.values()))
 
     def field_label(self, key: str) -> str:
         """The custom field's name in Redmine (*Nomor Surat* for ``letter_number``)."""

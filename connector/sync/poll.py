@@ -7,11 +7,11 @@ each poll reads from that time minus ``overlap``, which covers changes whose ``u
 was stamped before a poll but committed after it, and clock skew up to the overlap.
 
 Each change is queued once (issue 15: a 2 s poll re-queued every issue of its overlap window
-each time, over a thousand jobs for one case): the job's key is the issue and its
-``updated_on``, so reading the same change again in a later window queues nothing, and an
-issue that already has a job waiting gets no second one (``coalesce``): that job has not read
-Redmine yet, so it will see this change too. Poll jobs are routine work, served after webhook
-hints and other jobs.
+each time, over a thousand jobs for one case): the job's key is the issue, its ``updated_on``
+and its status (``change_key``), so reading the same change again in a later window queues
+nothing, and an issue that already has a job waiting gets no second one (``coalesce``): that
+job has not read Redmine yet, so it will see this change too. Poll jobs are routine work,
+served after webhook hints and other jobs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from connector.services import Services
 from connector.store.coalesce import enqueue_once_per_subject
 from connector.store.cursors import get_cursor, set_cursor
 from connector.store.kinds import SYNC_ISSUE
+from connector.tracker import IssueChange
 
 CURSOR = "redmine_poll"
 FIRST_LOOKBACK = timedelta(days=1)
@@ -41,14 +42,25 @@ def poll_once(services: Services, *, overlap: timedelta = timedelta(minutes=2)) 
     run = started.astimezone(UTC).isoformat()
     queued = 0
     with services.engine.begin() as conn:
-        for issue_id, updated_on in changes:
+        for change in changes:
             job = enqueue_once_per_subject(
-                conn, SYNC_ISSUE, {"issue_id": issue_id}, subject=f"{SYNC_ISSUE}:{issue_id}",
-                change=f"updated:{updated_on.astimezone(UTC).isoformat()}", routine=True,
-                clock=services.clock)
+                conn, SYNC_ISSUE, {"issue_id": change.issue_id},
+                subject=f"{SYNC_ISSUE}:{change.issue_id}", change=change_key(change),
+                routine=True, clock=services.clock)
             queued += job is not None
         set_cursor(conn, CURSOR, run, clock=services.clock)
     return queued
+
+
+def change_key(change: IssueChange) -> str:
+    """What tells this change from one already queued: ``updated_on`` and the status.
+
+    ``updated_on`` alone is not enough: Redmine stamps it to the second, so a person's close
+    in the same second as the service's own write to that subtask (activating it) would share
+    the key of the job that already ran for that write, and a lost hint would then be lost for
+    good. A close always changes the status, so the two keys differ.
+    """
+    return f"updated:{change.updated_on.astimezone(UTC).isoformat()}:{change.status}"
 
 
 def last_poll(services: Services, *, default: datetime) -> datetime:
