@@ -20,7 +20,6 @@ from connector.services import Services
 from connector.store.db import make_engine
 from connector.store.migrate import create_all, store_metadata
 from tests.fakes import FakeTracker
-from tests.xdist_order import SlowestFirstFileScheduling, slowest_first
 
 INTAKE_TOKEN = "intake-token-for-tests-0123456789"
 CONFIG = """
@@ -225,16 +224,3 @@ def rsps() -> Iterator[responses.RequestsMock]:
     """GitLab (or any HTTP peer) under ``responses``; every registered call must be made."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slowest files first (``tests/xdist_order.py``), so none is left running alone."""
-    slowest_first(items)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadfile`` (scripts/test) in that order; any other mode as xdist has it."""
-    if config.getvalue("dist") != "loadfile":
-        return None
-    return SlowestFirstFileScheduling(config, log)
