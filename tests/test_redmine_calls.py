@@ -72,19 +72,8 @@ def test_a_job_done_again_looks_before_it_notes(driver: CaseDriver, redmine: Any
     notes_before = _service_notes(driver)
     driver.act(2)
 
-    def killed(point: str) -> None:
-        if point == "workflow.before_local_commit":
-            raise SystemExit("killed before the local commit")
-
-    from connector.workflow import sync
-
-    monkeypatch.setattr(sync, "fault_point", killed)
-    with driver.services.engine.begin() as conn:
-        jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(2)})
-    with pytest.raises(SystemExit):
-        jobs.drain(driver.services.engine, _handlers(driver), "doomed-worker")
+    _sync_killed_at(driver, monkeypatch, "workflow.before_local_commit", step=2)
     assert len(_service_notes(driver)) == len(notes_before) + 1  # the note was written
-    monkeypatch.setattr(sync, "fault_point", lambda point: None)
     with driver.services.engine.begin() as conn:  # the dead worker's lease runs out
         conn.execute(update(job_rows).values(lease_until=datetime.now(UTC) - timedelta(1)))
     with recording() as log:
@@ -92,6 +81,23 @@ def test_a_job_done_again_looks_before_it_notes(driver: CaseDriver, redmine: Any
     assert driver.case().current_step == 3
     assert len(_service_notes(driver)) == len(notes_before) + 1  # and not written again
     assert _reads(log, redmine, parent) >= 1  # the redo looked first
+
+
+def _sync_killed_at(driver: CaseDriver, monkeypatch: pytest.MonkeyPatch, point: str, *,
+                    step: int) -> None:
+    """Run a sync of ``step``'s subtask in a worker that dies at the fault ``point``."""
+    from connector.workflow import sync
+
+    def killed(name: str) -> None:
+        if name == point:
+            raise SystemExit(f"killed at {point}")
+
+    monkeypatch.setattr(sync, "fault_point", killed)
+    with driver.services.engine.begin() as conn:
+        jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(step)})
+    with pytest.raises(SystemExit):
+        jobs.drain(driver.services.engine, _handlers(driver), "doomed-worker")
+    monkeypatch.setattr(sync, "fault_point", lambda name: None)
 
 
 def _lists(log: Any, redmine: Any) -> int:
@@ -115,22 +121,10 @@ def test_a_change_claimed_and_not_recorded_makes_the_next_one_read_redmine(
     """Step 6 refused: its job dies right after creating step 7's subtask. The person then
     saves the refusal again, so another journal of the case is carried out first: it sees the
     claim left by the dead job, reads the subtasks from Redmine, creates no second step 7."""
-    from connector.workflow import sync
-
     driver.open()
     driver.walk([2, 3, 4, 5])
     driver.act(6, status="Rejected", notes="Anggaran tidak tersedia.", findings=("Anggaran",))
-
-    def killed(point: str) -> None:
-        if point == "workflow.after_step_created":
-            raise SystemExit("killed after creating a subtask")
-
-    monkeypatch.setattr(sync, "fault_point", killed)
-    with driver.services.engine.begin() as conn:
-        jobs.enqueue(conn, SYNC_ISSUE, {"issue_id": driver.step_issue(6)})
-    with pytest.raises(SystemExit):
-        jobs.drain(driver.services.engine, _handlers(driver), "doomed-worker")
-    monkeypatch.setattr(sync, "fault_point", lambda point: None)
+    _sync_killed_at(driver, monkeypatch, "workflow.after_step_created", step=6)
     case = driver.case()
     assert case.current_step == 6 and _step_keys(driver).count(f"{driver.key}#07") == 1
     first = _last_status_journal(driver, 6)
